@@ -1,0 +1,3 @@
+from ironwatch.cli.main import app
+
+app()
