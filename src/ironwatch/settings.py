@@ -25,8 +25,12 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8400
     max_body_bytes: int = Field(default=10 * 1024 * 1024, description="largest accepted request body")
-    admin_password: str | None = Field(default=None, repr=False, description="creates the first admin on serve")
-    cors_origins: list[str] = Field(default_factory=list, description="origins allowed by CORS; none by default")
+    admin_password: str | None = Field(
+        default=None, repr=False, description="creates the first admin on serve"
+    )
+    cors_origins: list[str] = Field(
+        default_factory=list, description="origins allowed by CORS; none by default"
+    )
     secure_cookies: bool = True
     login_max_failures: int = 5
     login_lockout_seconds: int = 900

@@ -36,5 +36,7 @@ class FrozenClock:
 def ensure_utc(value: datetime) -> datetime:
     """Return ``value`` in UTC; a naive value is refused rather than guessed."""
     if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"timestamp {value.isoformat()} has no time zone; give one, e.g. 2026-01-31T08:00:00Z")
+        raise ValueError(
+            f"timestamp {value.isoformat()} has no time zone; give one, e.g. 2026-01-31T08:00:00Z"
+        )
     return value.astimezone(UTC)

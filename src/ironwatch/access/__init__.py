@@ -1,0 +1,1 @@
+"""Access control: users, password logins, API tokens, browser sessions."""

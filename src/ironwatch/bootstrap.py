@@ -1,0 +1,60 @@
+"""The composition root: builds the store and services for the API, the CLI and workers.
+
+Nothing is built at import time; ``build_runtime`` is called once per process.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from ironwatch.access import service as access
+from ironwatch.core.clock import Clock, SystemClock
+from ironwatch.core.principal import Principal, system_principal
+from ironwatch.settings import Settings
+from ironwatch.store import migrate
+from ironwatch.store.audit import install_audit_hook
+from ironwatch.store.db import Database
+from ironwatch.store.uow import UnitOfWork
+
+log = logging.getLogger("ironwatch")
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    clock: Clock = field(default_factory=SystemClock)
+
+    def uow(self, principal: Principal, *, write: bool = False) -> UnitOfWork:
+        return UnitOfWork(self.db, principal, self.clock, write=write)
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+def build_runtime(
+    settings: Settings | None = None, *, clock: Clock | None = None, upgrade: bool = True
+) -> Runtime:
+    """Open the database (migrating it to the current schema unless told not to)."""
+    settings = settings or Settings()
+    settings.home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    install_audit_hook()
+    db = Database(settings.effective_database_url)
+    if upgrade and migrate.current_revision(db) != migrate.head_revision():
+        log.info("upgrading the database schema to %s", migrate.head_revision())
+        migrate.upgrade(db)
+    return Runtime(settings=settings, db=db, clock=clock or SystemClock())
+
+
+def ensure_first_admin(runtime: Runtime) -> str | None:
+    """On first start, create the admin ``admin`` from IRONWATCH_ADMIN_PASSWORD if no admin exists."""
+    password = runtime.settings.admin_password
+    with runtime.uow(system_principal("bootstrap"), write=True) as uow:
+        if access.count_admins(uow) > 0 or not password:
+            return None
+        access.create_user(
+            uow, username="admin", role="admin", password=password, display_name="Administrator"
+        )
+        uow.commit()
+    return "admin"

@@ -1,0 +1,103 @@
+"""What every command shares: the runtime, the acting principal, error handling and output."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from functools import wraps
+from typing import Any, ParamSpec, TypeVar
+
+import orjson
+import typer
+from pydantic import BaseModel
+from pydantic import ValidationError as PydanticValidationError
+from rich.console import Console
+from rich.table import Table
+
+from ironwatch.access import service as access
+from ironwatch.bootstrap import Runtime, build_runtime
+from ironwatch.core.errors import IronwatchError
+from ironwatch.core.principal import Principal, local_principal, system_principal
+
+console = Console()
+err_console = Console(stderr=True)
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class CliState:
+    acting_as: str | None = None
+    _runtime: Runtime | None = None
+
+    @property
+    def runtime(self) -> Runtime:
+        if self._runtime is None:
+            self._runtime = build_runtime()
+        return self._runtime
+
+    def principal(self) -> Principal:
+        """The local operator, or ``--as USER`` to act (and be audited) as that user."""
+        if self.acting_as is None:
+            return local_principal(getpass.getuser())
+        with self.runtime.uow(system_principal("cli")) as uow:
+            user = access.find_user(uow, self.acting_as)
+            if user.disabled:
+                raise IronwatchError(f"user {user.username!r} is disabled")
+            return access.principal_for(user, source_ip="local")
+
+
+state = CliState()
+
+
+@contextmanager
+def uow(*, write: bool = False) -> Iterator[Any]:
+    with state.runtime.uow(state.principal(), write=write) as unit:
+        yield unit
+
+
+def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Turn ironwatch errors into a message, a hint and the error's exit code."""
+
+    @wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except IronwatchError as exc:
+            where = f"{exc.location}: " if exc.location else ""
+            err_console.print(f"[bold red]error:[/] {where}{exc.message}", highlight=False)
+            if exc.hint:
+                err_console.print(f"[yellow]hint:[/] {exc.hint}", highlight=False)
+            raise typer.Exit(exc.exit_code) from None
+        except PydanticValidationError as exc:
+            for err in exc.errors():
+                field = ".".join(str(p) for p in err["loc"]) or "input"
+                err_console.print(f"[bold red]error:[/] {field}: {err['msg']}", highlight=False)
+            raise typer.Exit(2) from None
+
+    return wrapper
+
+
+def emit_json(value: Any) -> None:
+    data: Any
+    if isinstance(value, BaseModel):
+        data = value.model_dump(mode="json")
+    elif isinstance(value, list):
+        data = [v.model_dump(mode="json") if isinstance(v, BaseModel) else v for v in value]
+    else:
+        data = value
+    sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n")
+
+
+def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    out = Table(title=title, header_style="bold", show_lines=False)
+    for column in columns:
+        out.add_column(column, overflow="fold")
+    for row in rows:
+        out.add_row(*["" if v is None else str(v) for v in row])
+    console.print(out)
+
+
+def when(value: Any) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value is not None else ""

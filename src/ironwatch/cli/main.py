@@ -1,0 +1,49 @@
+"""The ``ironwatch`` command."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from ironwatch import __version__
+from ironwatch.cli import access, admin, incident
+from ironwatch.cli.context import state
+from ironwatch.cli.serve import serve
+
+app = typer.Typer(
+    help="ironwatch: security incident management (ISO/IEC 27035).\n\n"
+    "Data lives in IRONWATCH_HOME (default ~/.local/share/ironwatch); IRONWATCH_DATABASE_URL selects "
+    "another database, e.g. postgresql+psycopg://user@host/db.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"ironwatch {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    acting_as: Annotated[
+        str | None,
+        typer.Option(
+            "--as", help="act as this ironwatch user (their role, need-to-know and name in the audit)"
+        ),
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="print the version")
+    ] = False,
+) -> None:
+    state.acting_as = acting_as
+
+
+app.command("serve")(serve)
+app.add_typer(incident.app, name="incident")
+app.add_typer(access.users, name="user")
+app.add_typer(access.tokens, name="token")
+app.add_typer(admin.db, name="db")
+app.add_typer(admin.audit, name="audit")

@@ -1,0 +1,1 @@
+"""The incident record: creation, lifecycle, comments, tasks, observables, members."""

@@ -1,0 +1,30 @@
+"""All tables, so Alembic and the audit trail see one metadata."""
+
+from ironwatch.store.tables.access import LoginAttemptRow, TokenRow, TokenUseRow, UserRow
+from ironwatch.store.tables.audit import AuditEntryRow
+from ironwatch.store.tables.base import Base
+from ironwatch.store.tables.incidents import (
+    CommentRow,
+    IncidentMemberRow,
+    IncidentRow,
+    ObservableRow,
+    ReferenceCounterRow,
+    TaskRow,
+    TransitionRow,
+)
+
+__all__ = [
+    "AuditEntryRow",
+    "Base",
+    "CommentRow",
+    "IncidentMemberRow",
+    "IncidentRow",
+    "LoginAttemptRow",
+    "ObservableRow",
+    "ReferenceCounterRow",
+    "TaskRow",
+    "TokenRow",
+    "TokenUseRow",
+    "TransitionRow",
+    "UserRow",
+]

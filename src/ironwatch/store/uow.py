@@ -1,0 +1,86 @@
+"""The unit of work: the one place that commits."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.orm import Session
+
+from ironwatch.core.clock import Clock
+from ironwatch.core.errors import ConflictError
+from ironwatch.core.principal import Principal
+from ironwatch.store.audit import AuditContext
+from ironwatch.store.db import Database
+
+
+class UnitOfWork:
+    """A transaction on behalf of one principal.
+
+    ``with UnitOfWork(db, principal, clock, write=True) as uow: ...; uow.commit()``. Leaving
+    the block without ``commit()`` rolls back. Every write flushed in it is audited with the
+    principal as actor.
+    """
+
+    def __init__(self, db: Database, principal: Principal, clock: Clock, *, write: bool = False) -> None:
+        self.db = db
+        self.principal = principal
+        self.clock = clock
+        self.write = write
+        self._session: Session | None = None
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            raise RuntimeError("the unit of work is not open; use it in a with-block")
+        return self._session
+
+    def __enter__(self) -> Self:
+        self._session = self.db.session(write=self.write)
+        self._session.info["audit"] = AuditContext(
+            actor=self.principal.name, source_ip=self.principal.source_ip
+        )
+        return self
+
+    def act_as(self, principal: Principal) -> None:
+        """Continue as another principal (a login turning an anonymous request into a user's)."""
+        self.principal = principal
+        self.set_action(None)
+
+    def set_action(self, action: str | None) -> None:
+        """Name the next audited changes (e.g. ``incident.transition``) instead of create/update."""
+        self.session.info["audit"] = AuditContext(
+            actor=self.principal.name, source_ip=self.principal.source_ip, action=action
+        )
+
+    def flush(self) -> None:
+        self.session.flush()
+
+    def commit(self) -> None:
+        if not self.write:
+            raise RuntimeError("this unit of work was opened read-only")
+        try:
+            self.session.commit()
+        except sa_exc.IntegrityError as exc:
+            self.session.rollback()
+            raise ConflictError(
+                "the change clashes with data written at the same time or already present",
+                hint="reload and try again",
+            ) from exc
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        session = self._session
+        self._session = None
+        if session is not None:
+            # close() alone releases the connection and detaches objects without expiring them,
+            # so what a read returned stays usable; an unfinished write is rolled back first.
+            if (
+                self.write
+                and session.in_transaction()
+                and (session.new or session.dirty or session.deleted or exc)
+            ):
+                session.rollback()
+            session.close()
