@@ -14,7 +14,6 @@ from ironwatch.core.errors import (
     AuthenticationError,
     ConflictError,
     NotFoundError,
-    PermissionDeniedError,
     RateLimitedError,
     ValidationError,
 )
@@ -383,10 +382,7 @@ def logout(uow: UnitOfWork, session_secret: str) -> None:
         uow.flush()
 
 
-def require_admin_exists(uow: UnitOfWork) -> None:
-    if count_admins(uow) == 0:
-        raise PermissionDeniedError(
-            "no administrator exists yet, so nobody can sign in",
-            hint="create one with `ironwatch user add NAME --role admin`, or start `ironwatch serve` "
-            "with IRONWATCH_ADMIN_PASSWORD set",
-        )
+NO_ADMIN_HINT = (
+    "create one with `ironwatch user add NAME --role admin`, or start `ironwatch serve` "
+    "with IRONWATCH_ADMIN_PASSWORD set"
+)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 
@@ -15,6 +15,12 @@ from ironwatch.api.deps import Authenticated
 from ironwatch.api.hardening import BodyLimit, SecurityHeaders
 from ironwatch.bootstrap import Runtime
 from ironwatch.incidents.router import router as incidents_router
+
+#: every slice's router and where it is mounted; the permission-matrix test walks these
+API_ROUTERS: list[tuple[str, APIRouter]] = [
+    ("/api/v1", incidents_router),
+    ("/api/v1", access_router),
+]
 
 
 def create_app(runtime: Runtime) -> FastAPI:
@@ -29,8 +35,8 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.state.runtime = runtime
     app.state.ready = True
     problems.install(app)
-    app.include_router(incidents_router, prefix="/api/v1")
-    app.include_router(access_router, prefix="/api/v1")
+    for prefix, router in API_ROUTERS:
+        app.include_router(router, prefix=prefix)
 
     @app.get("/healthz", tags=["system"], summary="Liveness and readiness (no credentials needed)")
     def healthz() -> dict[str, Any]:

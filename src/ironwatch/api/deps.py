@@ -52,7 +52,11 @@ def authenticate(request: Request, runtime: RuntimeDep) -> Principal:
                 )
         return principal
     with runtime.uow(anonymous_principal(ip)) as uow:
-        access.require_admin_exists(uow)
+        if access.count_admins(uow) == 0:
+            raise AuthenticationError(
+                "no administrator exists yet, so nobody can sign in and nothing can be changed",
+                hint=access.NO_ADMIN_HINT,
+            )
     raise AuthenticationError(
         "sign in first", hint="send 'Authorization: Bearer TOKEN'; create one with `ironwatch token create`"
     )

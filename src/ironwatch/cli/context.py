@@ -22,7 +22,7 @@ from ironwatch.core.errors import IronwatchError
 from ironwatch.core.principal import Principal, local_principal, system_principal
 
 console = Console()
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -92,8 +92,9 @@ def emit_json(value: Any) -> None:
 
 def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     out = Table(title=title, header_style="bold", show_lines=False)
-    for column in columns:
-        out.add_column(column, overflow="fold")
+    for index, column in enumerate(columns):
+        # the first column is the key people copy (a reference, an id): never wrapped
+        out.add_column(column, overflow="fold", no_wrap=index == 0)
     for row in rows:
         out.add_row(*["" if v is None else str(v) for v in row])
     console.print(out)

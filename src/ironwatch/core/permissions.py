@@ -152,3 +152,16 @@ def parse_permission(value: str) -> Permission:
         raise ValidationError(
             f"unknown permission {value!r}", hint=f"use one of: {', '.join(p.value for p in Permission)}"
         ) from exc
+
+
+def permission_table_markdown() -> str:
+    """The role x permission table as Markdown (docs/security.md embeds it; a test keeps it current)."""
+    roles = list(Role)
+    lines = [
+        "| permission | what it allows | " + " | ".join(r.value for r in roles) + " |",
+        "|---|---|" + "---|" * len(roles),
+    ]
+    for permission in Permission:
+        marks = " | ".join("yes" if permission in ROLE_PERMISSIONS[r] else "" for r in roles)
+        lines.append(f"| `{permission.value}` | {permission.description} | {marks} |")
+    return "\n".join(lines)

@@ -98,6 +98,11 @@ def _diff(before: dict[str, Any] | None, after: dict[str, Any] | None) -> dict[s
 
 
 def _head(session: Session) -> tuple[int, str]:
+    """The last entry: one added in this session but not yet flushed, else the database's."""
+    queued = [obj for obj in session.new if isinstance(obj, AuditEntryRow)]
+    if queued:
+        last = max(queued, key=lambda entry: entry.seq)
+        return last.seq, last.hash
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_AUDIT_LOCK})
     row = session.execute(
@@ -286,22 +291,17 @@ def verify_audit(session: Session) -> VerifyReport:
             objects += 1
             values = snapshot(obj)
             key = (kind, str(values.get("id")))
+            label = f"{kind} {values['ref']} ({key[1]})" if "ref" in values else f"{kind} {key[1]}"
             seen.add(key)
             if key not in last_state:
                 problems.append(
-                    VerifyProblem(
-                        "record", f"{kind} {key[1]} has no audit entry (inserted directly?)", None, *key
-                    )
+                    VerifyProblem("record", f"{label} has no audit entry (inserted directly?)", None, *key)
                 )
             elif last_state[key] is None:
-                problems.append(
-                    VerifyProblem("record", f"{kind} {key[1]} was deleted but exists again", None, *key)
-                )
+                problems.append(VerifyProblem("record", f"{label} was deleted but exists again", None, *key))
             elif last_state[key] != state_hash(values):
                 problems.append(
-                    VerifyProblem(
-                        "record", f"{kind} {key[1]} differs from its last audited state", None, *key
-                    )
+                    VerifyProblem("record", f"{label} differs from its last audited state", None, *key)
                 )
     for key, digest in last_state.items():
         if digest is not None and key not in seen:
