@@ -36,5 +36,7 @@ def failures_of(results: list[Event | ParseFailure]) -> list[ParseFailure]:
 def corpus_evtx() -> Path:
     root = CORPUS / "evtx"
     if not root.is_dir():
-        pytest.skip(f"public EVTX corpus not present at {root} (expected ../shared/corpus/evtx next to the repo)")
+        pytest.skip(
+            f"public EVTX corpus not present at {root} (expected ../shared/corpus/evtx next to the repo)"
+        )
     return root

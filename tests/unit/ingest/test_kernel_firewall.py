@@ -21,7 +21,9 @@ def test_ufw_block_is_a_deny_with_endpoints() -> None:
 
 
 def test_actions_come_from_the_log_prefix() -> None:
-    actions = [event.fields.get("event.action") for event in events_of(parse_fixture("ufw.log", "firewall.iptables"))]
+    actions = [
+        event.fields.get("event.action") for event in events_of(parse_fixture("ufw.log", "firewall.iptables"))
+    ]
     assert actions == ["deny", "allow", "deny", "allow", None, "deny"]
 
 

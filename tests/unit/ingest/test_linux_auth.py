@@ -43,7 +43,11 @@ def test_ssh_port_is_an_int(auth) -> None:
 
 def test_ssh_disconnect_is_a_session_event(auth) -> None:
     fields = by_start(auth, "Disconnected from authenticating user root")
-    assert (fields["event.category"], fields["event.action"], fields["user.name"]) == ("session", "ssh_disconnect", "root")
+    assert (fields["event.category"], fields["event.action"], fields["user.name"]) == (
+        "session",
+        "ssh_disconnect",
+        "root",
+    )
     assert by_start(auth, "Received disconnect from")["source.port"] == 4243
 
 

@@ -79,7 +79,7 @@ def test_rfc5424_escaped_structured_data_and_nil_values() -> None:
 
 
 def test_pri_out_of_range_is_a_parse_error() -> None:
-    with pytest.raises(ParseError, match="0..191"):
+    with pytest.raises(ParseError, match=r"0\.\.191"):
         parse("<999>Jan  5 10:00:00 web01 app: x")
 
 
@@ -99,7 +99,10 @@ def test_cef_inside_syslog_is_recognised() -> None:
 
 
 def test_suricata_eve_inside_syslog_is_recognised() -> None:
-    body = '{"timestamp":"2024-01-05T10:00:00+0000","event_type":"alert","src_ip":"10.0.0.5","alert":{"signature":"X"}}'
+    body = (
+        '{"timestamp":"2024-01-05T10:00:00+0000","event_type":"alert",'
+        '"src_ip":"10.0.0.5","alert":{"signature":"X"}}'
+    )
     event = parse(f"<134>Jan  5 10:00:02 ids01 suricata[5]: {body}")
     assert event.dataset == "suricata.eve"
     assert event.fields["rule.name"] == "X"
