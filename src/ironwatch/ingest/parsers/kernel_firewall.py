@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 DATASET = "firewall.iptables"
+_TOKEN = re.compile(r"([A-Za-z0-9_]+)=(\S*)|(\S+)")
 _UPTIME = re.compile(r"\[\s*\d+\.\d+\]\s*")
 _DENY = re.compile(r"BLOCK|DROP|REJECT|DENY", re.I)
 _ALLOW = re.compile(r"ALLOW|ACCEPT|PASS", re.I)
@@ -32,10 +33,9 @@ def parse_firewall_message(message: str, fields: dict[str, object]) -> str | Non
         return None
     head = _UPTIME.sub("", message[:start], count=1).strip()
     flags: list[str] = []
-    for token in message[start:].split():
-        key, sep, value = token.partition("=")
-        if not sep:
-            flags.append(token)
+    for key, value, flag in _TOKEN.findall(message, start):
+        if flag:
+            flags.append(flag)
             continue
         if not value:
             continue

@@ -8,7 +8,7 @@ the specific one (``linux.auth``) while the syslog header fields stay.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from ironwatch.ingest.event import Event
 from ironwatch.ingest.parsers import antivirus, cef, jsonlines, kernel_firewall, linux_auth
@@ -28,7 +28,8 @@ _RFC5424 = re.compile(
 )
 _RFC3164 = re.compile(
     r"(?:<(?P<pri>\d{1,3})>)?"
-    r"(?:(?P<mon>[A-Z][a-z]{2}) +(?P<day>\d{1,2}) (?P<h>\d{1,2}):(?P<m>\d{2}):(?P<s>\d{2})(?:\.\d{1,9})?"
+    r"(?P<stamp>(?P<mon>[A-Z][a-z]{2}) +(?P<day>\d{1,2}) (?P<h>\d{1,2}):(?P<m>\d{2}):(?P<s>\d{2})"
+    r"(?:\.\d{1,9})?"
     r"|(?P<iso>\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}\S*)) +"
     r"(?:(?P<tag0>[^\s:\[\]]{1,64})(?:\[(?P<pid0>[^\]\s]{0,32})\])?: ?"
     r"|(?P<host>[^\s\[\]]+) +(?:(?P<tag>[^\s:\[\]]{1,64})(?:\[(?P<pid>[^\]\s]{0,32})\])?: ?)?)?"
@@ -39,6 +40,16 @@ _SD_ELEMENT = re.compile(r'\[([^\s\]="]{1,32})((?:\s+[^\s\]="]{1,32}="(?:[^"\\]|
 _SD_PARAM = re.compile(r'([^\s\]="]{1,32})="((?:[^"\\]|\\.)*)"', re.S)
 _SD_UNESCAPE = re.compile(r"\\([\"\\\]])")
 _BOM = "\ufeff"
+_PRI_TABLE = tuple(
+    {
+        "log.syslog.priority": value,
+        "log.syslog.facility.code": value // 8,
+        "log.syslog.facility.name": FACILITIES[value // 8],
+        "log.syslog.severity.code": value % 8,
+        "log.syslog.severity.name": SEVERITIES[value % 8],
+    }
+    for value in range(192)
+)
 
 
 class SyslogParser:
@@ -75,38 +86,21 @@ def parse_syslog(line: str, *, received_at: datetime, context: ParseContext) -> 
             "not a syslog line: expected '<PRI>' or a 'Mmm dd hh:mm:ss' / ISO timestamp at the start",
             hint="choose the matching --format for this source, or 'text'",
         )
-    fields: dict[str, object] = {}
-    notes: list[str] = []
-    pri = match.group("pri")
-    if pri is not None:
-        _set_pri(fields, pri)
-    timestamp: datetime | None
-    try:
-        if match.group("iso"):
-            timestamp = parse_iso(match.group("iso"), context.tz)
-        else:
-            timestamp = rfc3164_time(
-                match.group("mon"),
-                int(match.group("day")),
-                int(match.group("h")),
-                int(match.group("m")),
-                int(match.group("s")),
-                received_at=received_at,
-                tz=context.tz,
-            )
-    except ValueError as exc:
+    pri, stamp, mon, day, hour, minute, second, iso, tag0, pid0, host, tag, pid, message = match.groups()
+    fields: dict[str, object] = _pri_fields(pri) if pri is not None else {}
+    notes: tuple[str, ...] = ()
+    timestamp = _stamp_time(stamp, iso, (mon, day, hour, minute, second), received_at, context.tz)
+    if isinstance(timestamp, str):
+        notes = (f"timestamp replaced by receive time: {timestamp}",)
         timestamp = received_at
-        notes.append(f"timestamp replaced by receive time: {exc}")
-    host = match.group("host")
     if host:
         fields["host.name"] = host
-    program = match.group("tag") or match.group("tag0") or ""
-    message = match.group("msg")
+    program = tag or tag0 or ""
     if program == "CEF":  # "host CEF:0|..." reads like a program named CEF; it is the CEF header
         program, message = "", "CEF:" + message
     if program:
         fields["process.name"] = program
-        pid = match.group("pid") or match.group("pid0")
+        pid = pid or pid0
         if pid:
             fields["process.pid"] = int(pid) if pid.isdigit() else pid
     fields["message"] = message
@@ -118,20 +112,48 @@ def parse_syslog(line: str, *, received_at: datetime, context: ParseContext) -> 
         original=line,
         received_at=received_at,
         timestamp=timestamp,
-        notes=tuple(notes),
+        notes=notes,
     )
 
 
-def _set_pri(fields: dict[str, object], pri: str) -> None:
+_TIME_CACHE: dict[tuple[str, tzinfo, int], datetime | str] = {}
+_TIME_CACHE_SIZE = 4096
+
+
+def _stamp_time(
+    stamp: str, iso: str | None, parts: tuple[str, ...], received_at: datetime, tz: tzinfo
+) -> datetime | str:
+    """The header time, or the reason it is impossible. Cached: a busy source repeats the same second."""
+    key = (stamp, tz, received_at.toordinal())
+    cached = _TIME_CACHE.get(key)
+    if cached is not None:
+        return cached
+    result: datetime | str
+    try:
+        if iso:
+            result = parse_iso(iso, tz)
+        else:
+            mon, day, hour, minute, second = parts
+            result = rfc3164_time(
+                mon, int(day), int(hour), int(minute), int(second), received_at=received_at, tz=tz
+            )
+    except ValueError as exc:
+        result = str(exc)
+    if len(_TIME_CACHE) >= _TIME_CACHE_SIZE:
+        _TIME_CACHE.clear()
+    _TIME_CACHE[key] = result
+    return result
+
+
+def _pri_fields(pri: str) -> dict[str, object]:
     value = int(pri)
     if value > 191:
         raise ParseError(f"syslog PRI <{pri}> is out of range; it must be 0..191 (facility*8 + severity)")
-    facility, severity = divmod(value, 8)
-    fields["log.syslog.priority"] = value
-    fields["log.syslog.facility.code"] = facility
-    fields["log.syslog.facility.name"] = FACILITIES[facility]
-    fields["log.syslog.severity.code"] = severity
-    fields["log.syslog.severity.name"] = SEVERITIES[severity]
+    return dict(_PRI_TABLE[value])
+
+
+def _set_pri(fields: dict[str, object], pri: str) -> None:
+    fields.update(_pri_fields(pri))
 
 
 def _parse_pri_only(line: str, pri: str, *, received_at: datetime, context: ParseContext) -> Event:
