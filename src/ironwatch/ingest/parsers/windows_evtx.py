@@ -30,72 +30,57 @@ MAGIC = b"ElfFile\x00"
 _HEADER_SIZE = 4096
 _CHUNK_SIZE = 65536
 _MAX_CONSECUTIVE_ERRORS = 1000
-_SYSTEM_ATTRIBUTES = (
-    ("Provider", "Name", "Provider_Name"),
-    ("Provider", "Guid", "Provider_Guid"),
-    ("Provider", "EventSourceName", "Provider_EventSourceName"),
-    ("TimeCreated", "SystemTime", "TimeCreated_SystemTime"),
-    ("Execution", "ProcessID", "Execution_ProcessID"),
-    ("Execution", "ThreadID", "Execution_ThreadID"),
-    ("Security", "UserID", "Security_UserID"),
-    ("Correlation", "ActivityID", "Correlation_ActivityID"),
-)
-_SYSTEM_VALUES = ("Version", "Level", "Task", "Opcode", "Keywords", "EventRecordID", "Channel", "Computer")
 
 
-def _text(value: object) -> object:
-    if isinstance(value, dict):
-        if "#text" in value:
-            return value["#text"]
-        return {key: item for key, item in value.items() if key != "#attributes"}
-    return value
-
-
-def _attribute(system: dict[str, object], element: str, name: str) -> object:
-    node = system.get(element)
-    if isinstance(node, dict):
-        attributes = node.get("#attributes")
-        if isinstance(attributes, dict):
-            return attributes.get(name)
-    return None
+def _text(value: dict[str, object]) -> object:
+    if "#text" in value:
+        return value["#text"]
+    return {key: item for key, item in value.items() if key != "#attributes"}
 
 
 def flatten_windows_event(document: dict[str, object]) -> dict[str, object]:
     """An EVTX JSON record (``{"Event": {"System": ..., "EventData": ...}}``) as flat Windows fields.
 
-    If an EventData/UserData name repeats a System name (UserData ``Channel``), the data value is kept as
-    ``EventData_<name>`` / ``UserData_<name>`` so ``Channel`` stays the log's channel.
+    System values keep their names (``EventID`` as an int, ``Channel``, ``Computer``); System attributes
+    become ``<Element>_<Attribute>`` (``Provider_Name``, ``TimeCreated_SystemTime``,
+    ``Execution_ProcessID``). EventData/UserData names are used as they are; one that repeats a System
+    name (UserData ``Channel``) is kept as ``EventData_<name>`` / ``UserData_<name>``.
     """
     event = document.get("Event", document)
-    if not isinstance(event, dict):
+    if type(event) is not dict:
         return {}
     fields: dict[str, object] = {}
     system = event.get("System")
-    if isinstance(system, dict):
-        code = event_id(system.get("EventID"))
-        if code is not None:
-            fields["EventID"] = code
-        for element, name, key in _SYSTEM_ATTRIBUTES:
-            value = _attribute(system, element, name)
-            if value is not None:
+    if type(system) is dict:
+        for key, value in system.items():
+            if type(value) is dict:
+                attributes = value.get("#attributes")
+                if type(attributes) is dict:
+                    for name, attribute in attributes.items():
+                        if attribute is not None:
+                            fields[f"{key}_{name}"] = attribute
+                if "#text" in value:
+                    fields[key] = value["#text"]
+            elif value is not None:
                 fields[key] = value
-        for key in _SYSTEM_VALUES:
-            value = system.get(key)
-            if value is not None:
-                fields[key] = _text(value)
+        if "EventID" in fields and type(fields["EventID"]) is not int:
+            code = event_id(fields.pop("EventID"))
+            if code is not None:
+                fields["EventID"] = code
     for section in ("EventData", "UserData"):
         data = event.get(section)
-        if not isinstance(data, dict):
+        if type(data) is not dict:
             continue
         if section == "UserData" and len(data) == 1:
             ((element, inner),) = data.items()
             fields["UserData_Element"] = element
-            data = inner if isinstance(inner, dict) else {}
+            data = inner if type(inner) is dict else {}
         for key, value in data.items():
             if key == "#attributes":
                 continue
-            name = f"{section}_{key}" if key in fields else key
-            fields[name] = _text(value)
+            fields[f"{section}_{key}" if key in fields else key] = (
+                _text(value) if type(value) is dict else value
+            )
     return fields
 
 
