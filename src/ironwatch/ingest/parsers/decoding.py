@@ -19,12 +19,8 @@ class DecodedLine:
 def looks_binary(data: bytes) -> bool:
     """Whether ``data`` is binary rather than a log line: a NUL byte or over 10% control bytes."""
     sample = data[:_SAMPLE]
-    if not sample:
-        return False
-    if b"\x00" in sample:
-        return True
-    controls = len(sample) - len(sample.translate(None, _CONTROL))
-    return controls * 10 > len(sample)
+    size = len(sample)
+    return b"\x00" in sample or (size - len(sample.translate(None, _CONTROL))) * 10 > size
 
 
 def decode_line(data: bytes) -> DecodedLine:
@@ -33,8 +29,3 @@ def decode_line(data: bytes) -> DecodedLine:
         return DecodedLine(data.decode("utf-8"), None)
     except UnicodeDecodeError:
         return DecodedLine(data.decode("utf-8", "replace"), data)
-
-
-def strip_line_end(text: str) -> str:
-    """``text`` without its trailing newline characters (and NULs some senders append)."""
-    return text.rstrip("\r\n\x00")

@@ -14,7 +14,7 @@ import orjson
 from ironwatch.core.clock import Clock, SystemClock
 from ironwatch.ingest.event import Event, ParseFailure, cap_raw, deterministic_id
 from ironwatch.ingest.parsers.base import DEFAULT_LIMITS, ParseContext, ParseError, ParseLimits, Parser
-from ironwatch.ingest.parsers.decoding import decode_line, looks_binary, strip_line_end
+from ironwatch.ingest.parsers.decoding import looks_binary
 from ironwatch.ingest.parsers.jsonlines import document_event
 from ironwatch.ingest.parsers.registry import EVTX, detect_format, parser_for
 from ironwatch.ingest.parsers.windows_evtx import MAGIC, read_evtx
@@ -43,20 +43,22 @@ def parse_one(
     """Parse one line or decoded record with ``parser``; never raises. ``None`` for blank/header lines."""
     limits = context.limits
     raw: bytes | None = None
-    if isinstance(item, Mapping):
-        original = orjson.dumps(item, default=str).decode()
-        try:
-            return document_event(dict(item), original=original, received_at=received_at, context=context)
-        except ParseError as exc:
-            return _failure(context, exc.reason, original, received_at, parser.name, position)
-    if isinstance(item, bytes):
+    if isinstance(item, bytes):  # the hot path (files, frames): checks inlined, no per-line allocations
         if len(item) > limits.max_line_bytes:
             return _oversize(context, item, received_at, parser.name, position)
         if looks_binary(item.rstrip(b"\r\n\x00")):
             reason = "binary data, not a log line (NUL or many control bytes)"
             return _failure(context, reason, item, received_at, parser.name, position)
-        decoded = decode_line(item)
-        line, raw = decoded.text, decoded.raw
+        try:
+            line = item.decode()
+        except UnicodeDecodeError:
+            line, raw = item.decode("utf-8", "replace"), item
+    elif isinstance(item, Mapping):
+        original = orjson.dumps(item, default=str).decode()
+        try:
+            return document_event(dict(item), original=original, received_at=received_at, context=context)
+        except ParseError as exc:
+            return _failure(context, exc.reason, original, received_at, parser.name, position)
     else:
         line = item
         if (
@@ -66,8 +68,8 @@ def parse_one(
             return _oversize(
                 context, line.encode("utf-8", "surrogateescape"), received_at, parser.name, position
             )
-    line = strip_line_end(line)
-    if not line.strip():
+    line = line.rstrip("\r\n\x00")
+    if not line or line.isspace():
         return None
     try:
         event = parser.parse(line, received_at=received_at, context=context)
