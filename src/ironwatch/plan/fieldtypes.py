@@ -64,12 +64,18 @@ def parse_duration(value: Any) -> timedelta:
 
 
 def format_duration(value: timedelta) -> str:
-    """The compact form of a duration, in days, hours, minutes and seconds (``1d4h``)."""
+    """The compact form of a duration: whole days from four days up, else hours and minutes.
+
+    Short deadlines read as people say them (``72h``, ``24h``, ``1h30m``), long ones in days (``30d``).
+    """
     seconds = int(value.total_seconds())
     if seconds == 0:
         return "0s"
+    units = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
+    if seconds < 4 * 86400:
+        units = units[1:]
     parts = []
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+    for unit, size in units:
         count, seconds = divmod(seconds, size)
         if count:
             parts.append(f"{count}{unit}")

@@ -199,5 +199,5 @@ def test_durations_parse_compact_forms(text, expected):
 
 
 def test_durations_round_trip_through_their_compact_form():
-    for text in ("15m", "1d4h", "30d", "1h30m"):
+    for text in ("15m", "72h", "30d", "1h30m", "5d6h", "45s"):
         assert format_duration(parse_duration(text)) == text
