@@ -71,7 +71,7 @@ def format_duration(value: timedelta) -> str:
     seconds = int(value.total_seconds())
     if seconds == 0:
         return "0s"
-    units = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
+    units: tuple[tuple[str, int], ...] = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
     if seconds < 4 * 86400:
         units = units[1:]
     parts = []
