@@ -7,6 +7,7 @@ so a plan's text can neither inject markup nor make the renderer reach the netwo
 
 from __future__ import annotations
 
+import functools
 import warnings
 from dataclasses import dataclass
 from datetime import timedelta
@@ -59,6 +60,7 @@ class _CategoryRow:
     special_handling: bool
 
 
+@functools.cache
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("ironwatch.plan", "templates"),
