@@ -108,15 +108,26 @@ def _message(error: ErrorDetails) -> str:
     return message
 
 
+_YAML_TYPES: dict[type, str] = {
+    bool: "true/false",
+    int: "a number",
+    float: "a number",
+    date: "a date",
+    datetime: "a date and time",
+}
+
+
 def _hint(error: ErrorDetails) -> str | None:
     kind = error["type"]
     value = error.get("input")
     if kind == "string_type" and isinstance(value, date | datetime | bool | int | float):
-        return f"YAML read this as a {type(value).__name__}; put the value in quotes"
+        return f"YAML read this as {_YAML_TYPES[type(value)]}; put the value in quotes"
     if kind == "string_type" and isinstance(value, dict):
         return "YAML read the ': ' in this text as a key; put the whole text in quotes"
     if kind in {"timezone_aware", "datetime_type"} or (kind == "datetime_from_date_parsing"):
         return "write a time with its UTC offset, e.g. 2026-01-05T09:00:00+01:00 or 2026-01-05T08:00:00Z"
+    if kind in {"date_type", "date_parsing", "date_from_datetime_parsing", "date_from_datetime_inexact"}:
+        return "write a date as YYYY-MM-DD, e.g. 2026-01-31"
     if kind == "too_short":
         return "add at least one entry"
     if kind in {"model_type", "dict_type"}:

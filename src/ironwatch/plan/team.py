@@ -77,8 +77,10 @@ class Rotation(PlanModel):
     @field_validator("handover", mode="before")
     @classmethod
     def _handover_from_minutes(cls, value: object) -> object:
-        # YAML 1.1 reads an unquoted 09:00 as the sexagesimal integer 540.
-        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 60:
+        # YAML 1.1 reads an unquoted 9:30 as the sexagesimal integer 570 (hours * 60 + minutes).
+        if isinstance(value, int) and not isinstance(value, bool):
+            if not 0 <= value < 24 * 60:
+                raise ValueError(f"{value // 60}:{value % 60:02d} is not a time of day: write e.g. '09:00'")
             return time(value // 60, value % 60)
         return value
 

@@ -201,3 +201,16 @@ def test_durations_parse_compact_forms(text, expected):
 def test_durations_round_trip_through_their_compact_form():
     for text in ("15m", "72h", "30d", "1h30m", "5d6h", "45s"):
         assert format_duration(parse_duration(text)) == text
+
+
+def test_unquoted_handover_time_is_read_as_hours_and_minutes(minimal_text):
+    plan = parse_plan(replace_once(minimal_text, 'handover: "09:00"', "handover: 9:30"))
+    assert plan.team.on_call.rotations[0].handover.isoformat() == "09:30:00"
+    [problem] = problems_of(replace_once(minimal_text, 'handover: "09:00"', "handover: 25:00"))
+    assert "25:00 is not a time of day" in problem.message
+
+
+def test_bad_date_hints_at_the_format(minimal_text):
+    [problem] = problems_of(replace_once(minimal_text, "held_on: 2026-01-20", "held_on: yesterday"))
+    assert problem.path == "training.exercises[0].held_on"
+    assert problem.hint == "write a date as YYYY-MM-DD, e.g. 2026-01-31"
