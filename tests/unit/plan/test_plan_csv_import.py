@@ -6,8 +6,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES
 
+from conftest import FIXTURES
 from ironwatch.plan.assets import AssetKind, Criticality
 from ironwatch.plan.csv_import import (
     import_assets_csv,

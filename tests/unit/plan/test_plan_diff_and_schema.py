@@ -9,8 +9,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 import yaml
-from conftest import replace_once
 
+from conftest import replace_once
 from ironwatch.plan.diff import diff_plans, plan_json_schema
 from ironwatch.plan.loader import parse_plan
 from ironwatch.plan.starter import init_plan_text

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import line_of, problems_of, replace_once
 
+from conftest import line_of, problems_of, replace_once
 from ironwatch.core.errors import ValidationError
 from ironwatch.plan.loader import load_plan, parse_plan
 from ironwatch.plan.problems import PlanError

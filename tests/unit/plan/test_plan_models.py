@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from conftest import problems_of, replace_once
 
+from conftest import problems_of, replace_once
 from ironwatch.core.errors import ValidationError
 from ironwatch.plan.assess import assess_priority
 from ironwatch.plan.enisa import RSIT

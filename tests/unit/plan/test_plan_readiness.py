@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from conftest import replace_once
 
+from conftest import replace_once
 from ironwatch.core.errors import ValidationError
 from ironwatch.plan.loader import parse_plan
 from ironwatch.plan.readiness import WEIGHTS, GapSeverity, check_readiness
