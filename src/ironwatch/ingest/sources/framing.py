@@ -43,14 +43,19 @@ class SyslogStreamFramer:
     """
 
     def __init__(
-        self, *, max_frame: int = 1 << 20, failure_capture: int = 4096, max_octet_count: int = 1 << 30
+        self,
+        *,
+        max_frame: int = 1 << 20,
+        failure_capture: int = 4096,
+        max_octet_count: int = 1 << 30,
+        framing: Framing = Framing.UNKNOWN,
     ) -> None:
         if max_frame < 1 or failure_capture < 0 or max_octet_count < max_frame:
             raise ValueError("need max_frame >= 1, failure_capture >= 0 and max_octet_count >= max_frame")
         self.max_frame = max_frame
         self.failure_capture = failure_capture
         self.max_octet_count = max_octet_count
-        self.framing = Framing.UNKNOWN
+        self.framing = framing
         self.fatal: str | None = None
         self._rest = b""
         self._pending: list[bytes] = []
@@ -59,6 +64,11 @@ class SyslogStreamFramer:
         self._need = -1  # octet counting: bytes of the current message still expected (-1: reading a length)
         self._skip_total = 0
         self._capture = b""
+
+    @property
+    def buffered(self) -> int:
+        """Bytes of an unfinished line held back (non-transparent framing)."""
+        return self._pending_len
 
     def feed(self, data: bytes) -> list[Framed]:
         """Messages completed by ``data``. After ``fatal`` is set, the connection must be closed."""
@@ -83,7 +93,7 @@ class SyslogStreamFramer:
             if self._skip_total:
                 out.append(self._oversized(self._capture, self._skip_total))
             elif self._need > 0:
-                short = f"connection closed {self._need} bytes short of a counted message"
+                short = f"connection closed {self._need - len(self._rest)} bytes short of a counted message"
                 out.append(self._failure(self._rest, short))
             elif self._rest.strip(b"\r\n\0 "):
                 out.append(self._failure(self._rest, "connection closed inside an octet count"))

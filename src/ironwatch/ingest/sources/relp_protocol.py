@@ -124,7 +124,7 @@ class RelpParser:
         sp2 = buf.find(b" ", sp1 + 1, sp1 + 2 + _MAX_COMMAND)
         if sp2 < 0:
             chunk = buf[sp1 + 1 : sp1 + 2 + _MAX_COMMAND]
-            if not _is_alpha(chunk) or len(chunk) > _MAX_COMMAND:
+            if chunk and (not _is_alpha(chunk) or len(chunk) > _MAX_COMMAND):
                 return RelpViolation(f"invalid COMMAND {chunk[:40]!r}", txnr)
             return None
         command = buf[sp1 + 1 : sp2]
