@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from ironwatch.core.errors import ConfigurationError, IronwatchError
 from ironwatch.ingest.frames import FileCheckpoint, RawFrame
-from ironwatch.ingest.spool import Spool, SpoolFull
+from ironwatch.ingest.spool import ROW_OVERHEAD_BYTES, Spool, SpoolFull
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +42,15 @@ class SpoolWriterClosed(IronwatchError):
 
 @dataclass(slots=True)
 class _Entry:
+    """Frames queued together. A large submission is split into several entries that share
+    ``collected``; only the last (``final``) resolves the future and carries the checkpoint."""
+
     frames: Sequence[RawFrame]
     size: int
     future: asyncio.Future[list[int]] | None
     checkpoint: FileCheckpoint | None
+    collected: list[int]
+    final: bool
 
 
 class SpoolWriter:
@@ -73,6 +78,8 @@ class SpoolWriter:
         self.queue_frames = queue_frames
         self.queue_bytes = queue_bytes
         self.retry_interval = retry_interval
+        # A batch never holds more than a quarter of the spool's byte bound, so it always fits eventually.
+        self.batch_bytes = max(1, spool.max_bytes // 4)
         self._entries: deque[_Entry] = deque()
         self._queued = 0
         self._queued_bytes = 0
@@ -131,12 +138,18 @@ class SpoolWriter:
     ) -> None:
         if self._closing:
             raise SpoolWriterClosed("the spool writer is closed; frames are no longer accepted")
-        size = 0
-        for frame in frames:
-            size += len(frame.payload)
-        self._entries.append(_Entry(frames, size, future, checkpoint))
+        collected: list[int] = []
+        start = size = total = 0
+        for i, frame in enumerate(frames):
+            length = len(frame.payload)
+            if i > start and (i - start >= self.batch_size or size + length > self.batch_bytes):
+                self._entries.append(_Entry(frames[start:i], size, future, None, collected, False))
+                start, size = i, 0
+            size += length
+            total += length
+        self._entries.append(_Entry(frames[start:], size, future, checkpoint, collected, True))
         self._queued += len(frames)
-        self._queued_bytes += size
+        self._queued_bytes += total
         if not self.has_room:
             self._room.clear()
         if self._queued >= self.batch_size:
@@ -208,10 +221,14 @@ class SpoolWriter:
     async def _write_one_batch(self) -> None:
         batch: list[_Entry] = []
         count = 0
-        while self._entries and count < self.batch_size:
-            entry = self._entries.popleft()
-            batch.append(entry)
-            count += len(entry.frames)
+        size = 0
+        while self._entries:
+            head = self._entries[0]
+            if batch and (count + len(head.frames) > self.batch_size or size + head.size > self.batch_bytes):
+                break
+            batch.append(self._entries.popleft())
+            count += len(head.frames)
+            size += head.size
         frames = [f for e in batch for f in e.frames]
         checkpoints = [e.checkpoint for e in batch if e.checkpoint is not None]
         loop = asyncio.get_running_loop()
@@ -219,6 +236,11 @@ class SpoolWriter:
         error: BaseException | None = None
         ids: list[int] = []
         while True:
+            if size + count * ROW_OVERHEAD_BYTES > self.spool.max_bytes:
+                error = SpoolFull(
+                    f"a {size}-byte frame can never fit the spool's {self.spool.max_bytes}-byte bound"
+                )
+                break
             try:
                 ids = await loop.run_in_executor(self._executor, append)
                 break
@@ -241,11 +263,14 @@ class SpoolWriter:
         offset = 0
         for entry in batch:
             n = len(entry.frames)
-            if entry.future is not None and not entry.future.done():
-                if error is None:
-                    entry.future.set_result(ids[offset : offset + n])
+            future = entry.future
+            if future is not None and not future.done():
+                if error is not None:
+                    future.set_exception(error)
                 else:
-                    entry.future.set_exception(error)
+                    entry.collected.extend(ids[offset : offset + n])
+                    if entry.final:
+                        future.set_result(entry.collected)
             offset += n
             self._queued -= n
             self._queued_bytes -= entry.size

@@ -19,6 +19,7 @@ from typing import Protocol
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ironwatch.core.clock import Clock
+from ironwatch.core.errors import ValidationError
 from ironwatch.ingest.counters import IngestCounters
 from ironwatch.ingest.sources.addresses import parse_host_port
 from ironwatch.ingest.sources.follow import FileFollower
@@ -59,7 +60,10 @@ class ListenerConfig(BaseModel):
     @classmethod
     def _address(cls, value: str | None) -> str | None:
         if value is not None:
-            parse_host_port(value)
+            try:
+                parse_host_port(value)
+            except ValidationError as exc:
+                raise ValueError(str(exc)) from exc
         return value
 
     @model_validator(mode="after")
