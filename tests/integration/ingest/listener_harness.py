@@ -14,7 +14,7 @@ from typing import Any
 from ironwatch.ingest.counters import IngestCounters
 from ironwatch.ingest.frames import SpooledFrame
 from ironwatch.ingest.sources.relp_protocol import RelpFrame, RelpParser, encode_frame
-from ironwatch.ingest.sources.server import ListenerGroup, ListenerConfig, start_listeners
+from ironwatch.ingest.sources.server import ListenerConfig, ListenerGroup, start_listeners
 from ironwatch.ingest.spool import Spool
 from ironwatch.ingest.spool_writer import SpoolWriter
 
@@ -122,16 +122,66 @@ def make_certificates(directory: Path) -> Certificates:
     """A CA, a server certificate for 127.0.0.1 and two client certificates (one from another CA)."""
     d = directory
     ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-    _openssl("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=test ca", cwd=d)
-    _openssl("req", "-x509", *ec, "-keyout", "rogue-ca.key", "-out", "rogue-ca.pem", "-days", "2",
-             "-subj", "/CN=rogue ca", cwd=d)  # fmt: skip
+    _openssl(
+        "req",
+        "-x509",
+        *ec,
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=test ca",
+        cwd=d,
+    )
+    _openssl(
+        "req",
+        "-x509",
+        *ec,
+        "-keyout",
+        "rogue-ca.key",
+        "-out",
+        "rogue-ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=rogue ca",
+        cwd=d,
+    )
     (d / "server.ext").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
     (d / "client.ext").write_text("extendedKeyUsage=clientAuth\n")
-    for name, ca, ext in (("server", "ca", "server.ext"), ("client", "ca", "client.ext"), ("rogue", "rogue-ca", "client.ext")):
+    for name, ca, ext in (
+        ("server", "ca", "server.ext"),
+        ("client", "ca", "client.ext"),
+        ("rogue", "rogue-ca", "client.ext"),
+    ):
         _openssl("req", *ec, "-keyout", f"{name}.key", "-out", f"{name}.csr", "-subj", f"/CN={name}", cwd=d)
-        _openssl("x509", "-req", "-in", f"{name}.csr", "-CA", f"{ca}.pem", "-CAkey", f"{ca}.key",
-                 "-CAcreateserial", "-out", f"{name}.pem", "-days", "2", "-extfile", ext, cwd=d)  # fmt: skip
+        _openssl(
+            "x509",
+            "-req",
+            "-in",
+            f"{name}.csr",
+            "-CA",
+            f"{ca}.pem",
+            "-CAkey",
+            f"{ca}.key",
+            "-CAcreateserial",
+            "-out",
+            f"{name}.pem",
+            "-days",
+            "2",
+            "-extfile",
+            ext,
+            cwd=d,
+        )
     return Certificates(
-        d / "ca.pem", d / "server.pem", d / "server.key", d / "client.pem", d / "client.key",
-        d / "rogue.pem", d / "rogue.key",
-    )  # fmt: skip
+        d / "ca.pem",
+        d / "server.pem",
+        d / "server.key",
+        d / "client.pem",
+        d / "client.key",
+        d / "rogue.pem",
+        d / "rogue.key",
+    )

@@ -12,6 +12,7 @@ import pytest
 from listener_harness import Certificates, RelpClient, eventually, make_certificates, running
 
 from ironwatch.core.errors import ConfigurationError
+from ironwatch.ingest.counters import SourceCounters
 from ironwatch.ingest.frames import RawFrame, Transport
 from ironwatch.ingest.sources.relp_protocol import encode_frame
 from ironwatch.ingest.sources.server import ListenerConfig
@@ -19,7 +20,9 @@ from ironwatch.ingest.spool import Spool
 
 LOCAL = "127.0.0.1:0"
 RFC3164 = b"<34>Oct 11 22:14:15 mymachine su: 'su root' failed for lonvick on /dev/pts/8"
-RFC5424 = b'<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog - ID47 [exampleSDID@32473 iut="3"] msg'
+RFC5424 = (
+    b'<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog - ID47 [exampleSDID@32473 iut="3"] msg'
+)
 INVALID_UTF8 = b"<13>Jan  1 00:00:00 host app: \xff\xfe\xc3\x28 bytes"
 
 
@@ -51,15 +54,20 @@ def test_udp_counts_drops_when_the_writer_queue_is_full(tmp_path: Path) -> None:
                     sock.sendto(b"<13>msg %d" % i, srv.address("syslog-udp"))
                     await asyncio.sleep(0.002)
             counts = srv.group.counters.source("syslog-udp")
-            await eventually(lambda: counts.snapshot().received + counts.snapshot().dropped == 40, what="all counted")
+            await eventually(lambda: sum(_received_or_dropped(counts)) == 40, what="all counted")
             assert counts.snapshot().dropped > 0
             assert srv.spool.depth() == 5
 
     asyncio.run(scenario())
 
 
+def _received_or_dropped(counts: SourceCounters) -> tuple[int, int]:
+    snap = counts.snapshot()
+    return snap.received, snap.dropped
+
+
 async def _send_in_pieces(host: str, port: int, data: bytes, piece: int) -> None:
-    reader, writer = await asyncio.open_connection(host, port)
+    _reader, writer = await asyncio.open_connection(host, port)
     for start in range(0, len(data), piece):
         writer.write(data[start : start + piece])
         await writer.drain()
@@ -174,15 +182,19 @@ def test_tls_with_a_client_certificate_is_spooled(tmp_path: Path, certs: Certifi
 
 
 @pytest.mark.parametrize("client", ["none", "rogue"])
-def test_tls_refuses_clients_without_a_trusted_certificate(tmp_path: Path, certs: Certificates, client: str) -> None:
+def test_tls_refuses_clients_without_a_trusted_certificate(
+    tmp_path: Path, certs: Certificates, client: str
+) -> None:
     async def scenario() -> None:
         tls = {"tls_cert": certs.server_cert, "tls_key": certs.server_key, "tls_ca": certs.ca}
         async with running(tmp_path, syslog_tls=LOCAL, tls_require_client_cert=True, **tls) as srv:
             host, port = srv.address("syslog-tls")
             cert, key = (certs.rogue_cert, certs.rogue_key) if client == "rogue" else (None, None)
             context = _client_context(certs, cert=cert, key=key)
-            with pytest.raises((ssl.SSLError, ConnectionError)):  # noqa: PT012 - TLS 1.3 fails on first read
-                reader, writer = await asyncio.open_connection(host, port, ssl=context, server_hostname="127.0.0.1")
+            with pytest.raises((ssl.SSLError, ConnectionError)):  # TLS 1.3 reports it on first read
+                reader, writer = await asyncio.open_connection(
+                    host, port, ssl=context, server_hostname="127.0.0.1"
+                )
                 writer.write(b"<13>should not arrive\n")
                 await writer.drain()
                 if not await asyncio.wait_for(reader.read(1), 5):

@@ -45,7 +45,12 @@ def test_offers_are_parsed_with_comma_separated_values() -> None:
 
 
 def test_malformed_headers_are_violations_with_the_txnr_when_known() -> None:
-    cases = [(b"x open 0\n", None), (b"12 op3n 0\n", 12), (b"5 syslog 3 abcX", 5), (b"5 syslog 1234567890 ", 5)]
+    cases = [
+        (b"x open 0\n", None),
+        (b"12 op3n 0\n", 12),
+        (b"5 syslog 3 abcX", 5),
+        (b"5 syslog 1234567890 ", 5),
+    ]
     for bad, txnr in cases:
         parser = RelpParser()
         assert parser.feed(bad) == []
