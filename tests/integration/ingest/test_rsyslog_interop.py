@@ -24,7 +24,8 @@ def require(tool: str, *extra: Path) -> str:
     found = shutil.which(tool) or shutil.which(tool, path="/usr/sbin:/sbin")
     missing = [str(p) for p in extra if not p.exists()]
     if found is None or missing:
-        reason = f"{tool} {'or ' + ', '.join(missing) if missing else ''} not found; {APT_HINT}"
+        what = " and ".join([tool] * (found is None) + missing)
+        reason = f"{what} not found; {APT_HINT}"
         if os.environ.get("CI") == "true":
             pytest.fail(reason)
         pytest.skip(reason)
