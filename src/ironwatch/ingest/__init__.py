@@ -1,4 +1,4 @@
-"""Ingest: turn raw log lines, frames and files into normalised events."""
+"""Ingest: receive raw log data (sources), keep it durably (spool), parse and normalise it into events."""
 
 from ironwatch.ingest.event import Event, ParseFailure, deterministic_id
 

@@ -1,0 +1,1 @@
+"""Network and file sources that turn what senders give us into raw frames for the spool."""
