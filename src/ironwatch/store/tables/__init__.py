@@ -3,6 +3,7 @@
 from ironwatch.store.tables.access import LoginAttemptRow, TokenRow, TokenUseRow, UserRow
 from ironwatch.store.tables.audit import AuditEntryRow
 from ironwatch.store.tables.base import Base
+from ironwatch.store.tables.events import EventRow, ParseFailureRow
 from ironwatch.store.tables.incidents import (
     CommentRow,
     IncidentMemberRow,
@@ -17,10 +18,12 @@ __all__ = [
     "AuditEntryRow",
     "Base",
     "CommentRow",
+    "EventRow",
     "IncidentMemberRow",
     "IncidentRow",
     "LoginAttemptRow",
     "ObservableRow",
+    "ParseFailureRow",
     "ReferenceCounterRow",
     "TaskRow",
     "TokenRow",
