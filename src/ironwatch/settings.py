@@ -35,6 +35,25 @@ class Settings(BaseSettings):
     login_max_failures: int = 5
     login_lockout_seconds: int = 900
     public_reports: bool = False
+    # log server (each listener is off unless given as HOST:PORT)
+    syslog_udp: str | None = Field(default=None, description="UDP syslog listener, e.g. 0.0.0.0:514")
+    syslog_tcp: str | None = Field(
+        default=None, description="TCP syslog listener (RFC 6587), e.g. 0.0.0.0:514"
+    )
+    syslog_tls: str | None = Field(default=None, description="syslog over TLS (RFC 5425), e.g. 0.0.0.0:6514")
+    relp: str | None = Field(default=None, description="RELP listener, e.g. 0.0.0.0:2514")
+    tls_cert: Path | None = Field(default=None, description="PEM certificate for the TLS listeners")
+    tls_key: Path | None = Field(default=None, description="PEM key for tls_cert")
+    tls_ca: Path | None = Field(default=None, description="CA that signs client certificates")
+    tls_require_client_cert: bool = False
+    follow: list[Path] = Field(default_factory=list, description="log files to follow like tail -F")
+    source_timezone: str = Field(default="UTC", description="zone of source timestamps that carry none")
+    max_frame_bytes: int = Field(default=1 << 20, description="largest log message accepted")
+    spool_max_bytes: int = Field(default=1 << 30, description="disk the spool may use before backpressure")
+    event_retention_days: int = Field(default=90, ge=1, description="events older than this are pruned")
+    event_max_rows: int = Field(
+        default=50_000_000, ge=1000, description="oldest events beyond this are pruned"
+    )
 
     @field_validator("home", mode="after")
     @classmethod

@@ -186,14 +186,14 @@ def test_every_audit_entry_carries_the_authenticated_actor(runtime: Runtime, peo
 
 
 def test_security_headers_are_on_every_response(sqlite_runtime: Runtime) -> None:
-    response = client(sqlite_runtime).get("/healthz")
+    response = client(sqlite_runtime).get("/api/v1/incidents")
     assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
     assert response.headers["x-content-type-options"] == "nosniff"
     assert "access-control-allow-origin" not in response.headers
     assert "strict-transport-security" not in response.headers
     tls = client(sqlite_runtime)
     tls.base_url = tls.base_url.copy_with(scheme="https")
-    assert "max-age" in tls.get("/healthz").headers["strict-transport-security"]
+    assert "max-age" in tls.get("/api/v1/incidents").headers["strict-transport-security"]
 
 
 def test_cors_is_closed_by_default(sqlite_runtime: Runtime) -> None:

@@ -136,5 +136,7 @@ def test_openapi_needs_credentials_and_lists_the_routes(api: TestClient, runtime
     assert "/api/v1/incidents/{key}/transition" in spec["paths"]
 
 
-def test_healthz_answers_without_credentials(runtime: Runtime) -> None:
-    assert client(runtime).get("/healthz").json()["status"] == "ok"
+def test_healthz_answers_without_credentials_once_ready(runtime: Runtime) -> None:
+    assert client(runtime).get("/healthz").status_code == 503  # lifespan not started: not ready
+    with client(runtime) as started:
+        assert started.get("/healthz").json()["status"] == "ok"

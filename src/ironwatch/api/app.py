@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
 
 from ironwatch import __version__
 from ironwatch.access.router import router as access_router
@@ -15,16 +18,38 @@ from ironwatch.api.deps import Authenticated
 from ironwatch.api.hardening import BodyLimit, SecurityHeaders
 from ironwatch.bootstrap import Runtime
 from ironwatch.incidents.router import router as incidents_router
+from ironwatch.ingest.router import metrics_router
+from ironwatch.ingest.router import router as events_router
+from ironwatch.ingest.service import IngestService
 
 #: every slice's router and where it is mounted; the permission-matrix test walks these
 API_ROUTERS: list[tuple[str, APIRouter]] = [
     ("/api/v1", incidents_router),
     ("/api/v1", access_router),
+    ("/api/v1", events_router),
+    ("", metrics_router),
 ]
 
 
-def create_app(runtime: Runtime) -> FastAPI:
+def create_app(runtime: Runtime, *, log_server: bool = True) -> FastAPI:
+    """The API; with ``log_server`` its lifespan also runs the listeners, spool and event pipeline."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        service = IngestService(runtime.settings, runtime.db, runtime.clock) if log_server else None
+        if service is not None:
+            await service.start()
+            app.state.ingest = service
+        app.state.ready = True
+        try:
+            yield
+        finally:
+            app.state.ready = False
+            if service is not None:
+                await service.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="ironwatch",
         version=__version__,
         summary="Security incident management API",
@@ -33,14 +58,19 @@ def create_app(runtime: Runtime) -> FastAPI:
         redoc_url=None,
     )
     app.state.runtime = runtime
-    app.state.ready = True
+    app.state.ready = False
+    app.state.ingest = None
     problems.install(app)
     for prefix, router in API_ROUTERS:
         app.include_router(router, prefix=prefix)
 
-    @app.get("/healthz", tags=["system"], summary="Liveness and readiness (no credentials needed)")
-    def healthz() -> dict[str, Any]:
-        return {"status": "ok" if app.state.ready else "starting", "version": __version__}
+    @app.get(
+        "/healthz", tags=["system"], summary="Readiness: 200 once serving, 503 while starting or stopping"
+    )
+    def healthz() -> JSONResponse:
+        ready = bool(app.state.ready)
+        body = {"status": "ok" if ready else "starting", "version": __version__}
+        return JSONResponse(body, status_code=200 if ready else 503)
 
     @app.get("/openapi.json", tags=["system"], include_in_schema=False)
     def openapi(_principal: Authenticated) -> dict[str, Any]:

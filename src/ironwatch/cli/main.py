@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from ironwatch import __version__
-from ironwatch.cli import access, admin, incident
+from ironwatch.cli import access, admin, events, incident
 from ironwatch.cli.context import state
 from ironwatch.cli.serve import serve
 
@@ -42,6 +42,10 @@ def main(
 
 
 app.command("serve")(serve)
+app.command("ingest")(events.ingest)
+app.command("follow")(events.follow)
+app.command("status")(events.status)
+app.add_typer(events.events, name="events")
 app.add_typer(incident.app, name="incident")
 app.add_typer(access.users, name="user")
 app.add_typer(access.tokens, name="token")

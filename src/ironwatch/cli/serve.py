@@ -1,7 +1,8 @@
-"""``ironwatch serve``: the API (and, as they land, listeners and workers) in one process."""
+"""``ironwatch serve``: the API, the log server and the workers in one process."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -12,14 +13,45 @@ from ironwatch.bootstrap import build_runtime, ensure_first_admin
 from ironwatch.cli.context import console, handle_errors
 from ironwatch.settings import Settings
 
+Address = Annotated[str | None, typer.Option(metavar="HOST:PORT")]
+
 
 @handle_errors
 def serve(
-    host: Annotated[str | None, typer.Option(help="address to listen on (IRONWATCH_HOST)")] = None,
-    port: Annotated[int | None, typer.Option(help="port (IRONWATCH_PORT)")] = None,
+    host: Annotated[str | None, typer.Option(help="API address (IRONWATCH_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="API port (IRONWATCH_PORT)")] = None,
+    syslog_udp: Address = None,
+    syslog_tcp: Address = None,
+    syslog_tls: Address = None,
+    relp: Address = None,
+    tls_cert: Annotated[Path | None, typer.Option(help="PEM certificate for --syslog-tls")] = None,
+    tls_key: Annotated[Path | None, typer.Option(help="PEM key for --tls-cert")] = None,
+    tls_ca: Annotated[
+        Path | None, typer.Option(help="CA file; with it, TLS clients must present a certificate")
+    ] = None,
+    follow: Annotated[list[Path] | None, typer.Option(help="a log file to follow, repeatable")] = None,
 ) -> None:
-    """Run ironwatch. Example: ironwatch serve --host 0.0.0.0 --port 8400"""
-    settings = Settings()
+    """Run ironwatch: the API and web endpoints, plus any log listeners you enable.
+
+    Examples:
+      ironwatch serve
+      ironwatch serve --syslog-udp 0.0.0.0:514 --syslog-tcp 0.0.0.0:514 --relp 0.0.0.0:2514
+      ironwatch serve --syslog-tls 0.0.0.0:6514 --tls-cert server.pem --tls-key server.key
+        --tls-ca clients-ca.pem
+    Every option can also be set as IRONWATCH_<NAME> in the environment.
+    """
+    given = {
+        "syslog_udp": syslog_udp,
+        "syslog_tcp": syslog_tcp,
+        "syslog_tls": syslog_tls,
+        "relp": relp,
+        "tls_cert": tls_cert,
+        "tls_key": tls_key,
+        "tls_ca": tls_ca,
+        "tls_require_client_cert": True if tls_ca else None,
+        "follow": follow,
+    }
+    settings = Settings().model_copy(update={k: v for k, v in given.items() if v})
     runtime = build_runtime(settings)
     created = ensure_first_admin(runtime)
     if created:
@@ -27,5 +59,8 @@ def serve(
     app = create_app(runtime)
     bind_host = host or settings.host
     bind_port = port or settings.port
-    console.print(f"ironwatch listening on http://{bind_host}:{bind_port} (data in {settings.home})")
+    console.print(f"ironwatch API on http://{bind_host}:{bind_port} (data in {settings.home})")
+    for name in ("syslog_udp", "syslog_tcp", "syslog_tls", "relp"):
+        if getattr(settings, name):
+            console.print(f"  {name.replace('_', ' ')} on {getattr(settings, name)}")
     uvicorn.run(app, host=bind_host, port=bind_port, log_level="info", proxy_headers=False)

@@ -98,6 +98,14 @@ class RateLimitedError(IronwatchError):
         self.retry_after = retry_after
 
 
+class UnavailableError(IronwatchError):
+    """A part of the system needed for the request is not running or is overloaded."""
+
+    status = 503
+    exit_code = 10
+    title = "Service unavailable"
+
+
 class ConfigurationError(IronwatchError):
     """The installation or a configuration file is not usable as it stands."""
 
