@@ -50,7 +50,8 @@ global(workDirectory="{work}")
 module(load="imuxsock" SysSock.Use="off")
 input(type="imuxsock" Socket="{sock}" RateLimit.Interval="0" UseSysTimeStamp="on")
 module(load="omrelp")
-if $msg contains "via-tcp" then action(type="omfwd" target="127.0.0.1" port="{tcp}" protocol="tcp" TCP_Framing="octet-counted")
+if $msg contains "via-tcp" then
+    action(type="omfwd" target="127.0.0.1" port="{tcp}" protocol="tcp" TCP_Framing="octet-counted")
 if $msg contains "via-relp" then action(type="omrelp" target="127.0.0.1" port="{relp}")
 """
 

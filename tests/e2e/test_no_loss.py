@@ -1,4 +1,4 @@
-"""Kill the server with SIGKILL under sustained HTTP and RELP load: every acknowledged event survives, once."""
+"""SIGKILL the server under sustained HTTP and RELP load: every acknowledged event survives, once."""
 
 from __future__ import annotations
 
