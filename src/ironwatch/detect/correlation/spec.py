@@ -51,7 +51,7 @@ class CorrelationSpec:
 def correlation_spec(rule: SigmaCorrelationRule, *, file: str) -> CorrelationSpec:
     """Lower a pySigma correlation rule; unsupported types and conditions raise ValidationError."""
     location = SourceLocation(file, rule.source.line if rule.source else None)
-    kind = str(rule.type.value if hasattr(rule.type, "value") else rule.type).lower()
+    kind = rule.type.name.lower()
     if kind not in SUPPORTED:
         raise ValidationError(
             f"correlation type {kind!r} is not supported",

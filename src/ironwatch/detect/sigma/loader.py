@@ -16,7 +16,8 @@ from pathlib import Path
 import yaml
 from sigma.collection import SigmaCollection
 from sigma.correlations import SigmaCorrelationRule
-from sigma.exceptions import SigmaError, SigmaRuleLocation
+from sigma.exceptions import SigmaError, SigmaRegularExpressionError
+from sigma.modifiers import SigmaRuleLocation, SigmaWideModifier, modifier_mapping
 from sigma.processing.pipeline import ProcessingPipeline
 from sigma.rule import SigmaRule
 
@@ -29,6 +30,11 @@ from ironwatch.detect.sigma.logsource import LogsourceMap
 from ironwatch.detect.sigma.report import LoadReport, RuleFailure, RuleNote, count_statuses
 
 RULE_SUFFIXES = (".yml", ".yaml")
+
+
+def _register_spec_aliases() -> None:
+    """The Sigma spec names ``utf16le`` as an alias of ``wide``; pySigma 2.0 only knows ``wide``."""
+    modifier_mapping.setdefault("utf16le", SigmaWideModifier)
 
 
 @dataclass(frozen=True)
@@ -52,6 +58,12 @@ def _rule_files(paths: Sequence[str | Path]) -> list[Path]:
         else:
             raise ValidationError(f"rule path {path} does not exist", hint="give a rule file or a directory")
     return files
+
+
+def _reason(error: SigmaError) -> str:
+    if isinstance(error, SigmaRegularExpressionError):
+        return f"{error} (RE2 cannot run this regular expression: rewrite it without backreferences or lookaround)"
+    return str(error)
 
 
 def _error_location(error: SigmaError, file: str) -> SourceLocation:
@@ -81,14 +93,16 @@ def _compile_file(
             )
         )
         return result
-    for error in collection.errors:
-        result.failures.append(RuleFailure(_error_location(error, file), str(error)))
+    per_rule = {id(error) for rule in collection.rules for error in rule.errors}
+    for error in collection.errors:  # pySigma repeats rule errors here; keep only file-level ones
+        if id(error) not in per_rule:
+            result.failures.append(RuleFailure(_error_location(error, file), _reason(error)))
     for rule in collection.rules:
         location = SourceLocation(file, rule.source.line if rule.source else None)
         rule_id, title = (str(rule.id) if rule.id else None), rule.title
         status = rule.status.name.lower() if rule.status else "unknown"
         if rule.errors:
-            reasons = "; ".join(str(error) for error in rule.errors)
+            reasons = "; ".join(_reason(error) for error in rule.errors)
             result.failures.append(RuleFailure(location, reasons, rule_id, title))
         elif status == "deprecated":
             result.deprecated.append(location)
@@ -130,6 +144,7 @@ def load_rules(
     with a pipeline, whose effect cannot be fingerprinted).
     """
     started = time.perf_counter()
+    _register_spec_aliases()
     placeholders = placeholders or {}
     logsources = logsources or LogsourceMap()
     cache = (
