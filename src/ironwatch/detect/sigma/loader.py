@@ -16,8 +16,8 @@ from pathlib import Path
 import yaml
 from sigma.collection import SigmaCollection
 from sigma.correlations import SigmaCorrelationRule
-from sigma.exceptions import SigmaError, SigmaRegularExpressionError
-from sigma.modifiers import SigmaRuleLocation, SigmaWideModifier, modifier_mapping
+from sigma.exceptions import SigmaError, SigmaRegularExpressionError, SigmaRuleLocation
+from sigma.modifiers import SigmaWideModifier, modifier_mapping
 from sigma.processing.pipeline import ProcessingPipeline
 from sigma.rule import SigmaRule
 
@@ -62,7 +62,7 @@ def _rule_files(paths: Sequence[str | Path]) -> list[Path]:
 
 def _reason(error: SigmaError) -> str:
     if isinstance(error, SigmaRegularExpressionError):
-        return f"{error} (RE2 cannot run this regular expression: rewrite it without backreferences or lookaround)"
+        return f"{error} (RE2 cannot run this regex: rewrite it without backreferences or lookaround)"
     return str(error)
 
 
