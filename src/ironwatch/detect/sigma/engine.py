@@ -16,12 +16,19 @@ from ironwatch.core.errors import NotFoundError
 from ironwatch.detect.sigma.event_view import EventView
 from ironwatch.detect.sigma.explain import ExplainNode, explain_rule
 from ironwatch.detect.sigma.ir import DetectionGroup, FieldItem, FieldRefTest, RuleIR
-from ironwatch.detect.sigma.literals import rule_literals
+from ironwatch.detect.sigma.literals import literal_sharing, rule_literals
 from ironwatch.detect.sigma.loader import RuleSet
 from ironwatch.detect.sigma.logsource import route_admits
 from ironwatch.detect.sigma.match import Match, build_match
 from ironwatch.detect.sigma.matchers import Matcher, rule_matcher
-from ironwatch.detect.sigma.routing import RoutePlan, RoutingKey, build_plan, event_text, routing_key
+from ironwatch.detect.sigma.routing import (
+    RoutePlan,
+    RoutingKey,
+    build_plan,
+    event_text,
+    plan_key,
+    routing_key,
+)
 
 MAX_ROUTE_PLANS = 4096
 
@@ -53,8 +60,8 @@ class CompiledRule:
     fields: tuple[str, ...]
 
 
-def compile_matcher(rule: RuleIR) -> CompiledRule:
-    """Build the closures and prefilter literals for one compiled rule."""
+def compile_matcher(rule: RuleIR, shared: Mapping[str, int] | None = None) -> CompiledRule:
+    """Build the closures and prefilter literals for one compiled rule (``shared``: literal_sharing)."""
     names = dict.fromkeys(name for group in rule.detections.values() for name in _fields(group))
     return CompiledRule(
         rule, rule_matcher(rule.detections, rule.conditions), rule_literals(rule), tuple(names)
@@ -79,10 +86,11 @@ class Engine:
         prefer_hyperscan: bool = True,
     ) -> None:
         irs = rules.rules if isinstance(rules, RuleSet) else tuple(rules)
-        self._rules = tuple(compile_matcher(rule) for rule in irs)
+        shared = literal_sharing(irs)
+        self._rules = tuple(compile_matcher(rule, shared) for rule in irs)
         self._index = {compiled.ir.id: position for position, compiled in enumerate(self._rules)}
         self._enabled = [True] * len(self._rules)
-        self._plans: dict[RoutingKey, RoutePlan] = {}
+        self._plans: dict[tuple[RoutingKey, str | None], RoutePlan] = {}
         self._budget = budget_seconds
         self._prefer_hyperscan = prefer_hyperscan
         self.stats = EngineStats()
@@ -104,11 +112,11 @@ class Engine:
         position = self._index.get(rule_id)
         return position is not None and self._enabled[position]
 
-    def _plan(self, key: RoutingKey) -> RoutePlan:
+    def _plan(self, key: tuple[RoutingKey, str | None]) -> RoutePlan:
         plan = self._plans.get(key)
         if plan is None:
             plan = build_plan(
-                key,
+                *key,
                 [compiled.ir.route for compiled in self._rules],
                 [compiled.literals for compiled in self._rules],
                 self._enabled,
@@ -121,7 +129,7 @@ class Engine:
 
     def candidates(self, event: Mapping[str, object]) -> list[int]:
         """Indices of the rules worth evaluating on ``event``, in load order."""
-        plan = self._plan(routing_key(event))
+        plan = self._plan(plan_key(event))
         if plan.scanner is None:
             return list(plan.always)
         hits = plan.scanner.found(event_text(event))

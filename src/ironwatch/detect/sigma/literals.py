@@ -9,7 +9,8 @@ they are always evaluated.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
 
 from ironwatch.detect.sigma.ir import (
     BoolTest,
@@ -132,39 +133,81 @@ def _union(parts: Iterable[Literals]) -> Literals:
     return frozenset(merged)
 
 
-def _best(parts: Iterable[Literals]) -> Literals:
-    """Of several required sets (AND), keep the one most likely to rule events out."""
+def _best(parts: Iterable[Literals], shared: Mapping[str, int]) -> Literals:
+    """Of several required sets (AND), keep the one most likely to rule events out.
+
+    A literal many rules require (``cmd.exe``) is likely common in events too, and a short
+    one hits often by chance, so sets of long literals shared by few rules win.
+    """
     candidates = [part for part in parts if part is not None]
     if not candidates:
         return None
-    return max(candidates, key=lambda part: (min(8, min(map(len, part), default=0)), -len(part)))
+    return min(candidates, key=lambda part: sum(_hit_cost(text, shared) for text in part))
 
 
-def item_literals(item: FieldItem | DetectionGroup) -> Literals:
+def _hit_cost(text: str, shared: Mapping[str, int]) -> int:
+    """Rough odds that ``text`` occurs in an event: common across rules, or short, means likely."""
+    return shared.get(text, 1) << max(0, 8 - len(text))
+
+
+def item_literals(item: FieldItem | DetectionGroup, shared: Mapping[str, int] | None = None) -> Literals:
     """Required literals of one detection line or group."""
     if isinstance(item, DetectionGroup):
-        parts = [item_literals(child) for child in item.items]
-        return _best(parts) if item.linking == "and" else _union(parts)
+        parts = [item_literals(child, shared) for child in item.items]
+        return _best(parts, shared or {}) if item.linking == "and" else _union(parts)
     if item.negated or not item.tests:
         return None
     singles = [_test_literal(test) for test in item.tests]
     parts = [frozenset({text}) if text is not None else None for text in singles]
-    return _best(parts) if item.all else _union(parts)
+    return _best(parts, shared or {}) if item.all else _union(parts)
 
 
-def _condition_literals(node: Condition, detections: dict[str, Literals]) -> Literals:
+def _condition_literals(
+    node: Condition, detections: dict[str, Literals], shared: Mapping[str, int]
+) -> Literals:
     if isinstance(node, CondRef):
         return detections[node.name]
     if isinstance(node, CondQuantifier):
         parts = [detections[name] for name in node.names]
-        return _best(parts) if node.quantifier == "all" else _union(parts)
+        return _best(parts, shared) if node.quantifier == "all" else _union(parts)
     if isinstance(node, CondNot):
         return None
-    parts = [_condition_literals(arg, detections) for arg in node.args]
-    return _best(parts) if isinstance(node, CondAnd) else _union(parts)
+    parts = [_condition_literals(arg, detections, shared) for arg in node.args]
+    return _best(parts, shared) if isinstance(node, CondAnd) else _union(parts)
 
 
-def rule_literals(rule: RuleIR) -> Literals:
-    """The required literals of a whole rule, or None when it must always be evaluated."""
-    detections = {name: item_literals(group) for name, group in rule.detections.items()}
-    return _union(_condition_literals(condition, detections) for condition in rule.conditions)
+def _item_texts(item: FieldItem | DetectionGroup) -> Iterator[str]:
+    if isinstance(item, DetectionGroup):
+        for child in item.items:
+            yield from _item_texts(child)
+    elif not item.negated:
+        yield from (text for text in map(_test_literal, item.tests) if text is not None)
+
+
+def literal_sharing(rules: Iterable[RuleIR]) -> dict[str, int]:
+    """How many rules mention each candidate literal: the engine's proxy for how common it is."""
+    counts: Counter[str] = Counter()
+    for rule in rules:
+        counts.update({text for group in rule.detections.values() for text in _item_texts(group)})
+    return dict(counts)
+
+
+def rule_literals(rule: RuleIR, shared: Mapping[str, int] | None = None) -> Literals:
+    """The required literals of a whole rule, or None when it must always be evaluated.
+
+    ``shared`` (from :func:`literal_sharing`) steers the choice between AND-ed alternatives.
+    """
+    weights = dict(shared or {})
+    # A literal inside the rule's own channel name is in every event it sees: never worth choosing.
+    constant = "\n".join(channel.lower() for channel in rule.route.channels or ())
+    if constant:
+        weights.update(
+            {
+                text: 1 << 20
+                for group in rule.detections.values()
+                for text in _item_texts(group)
+                if text in constant
+            }
+        )
+    detections = {name: item_literals(group, weights) for name, group in rule.detections.items()}
+    return _union(_condition_literals(condition, detections, weights) for condition in rule.conditions)

@@ -33,16 +33,29 @@ def routing_key(event: Mapping[str, object]) -> RoutingKey:
     )
 
 
+# Fields that are the same for every event of a plan: left out of the literal scan (a rule's
+# literal found in them marks the rule as always evaluated for that plan instead).
+KEY_FIELDS = frozenset({"event.dataset", "Channel", "Provider_Name"})
+
+
+def plan_key(event: Mapping[str, object]) -> tuple[RoutingKey, str | None]:
+    """The routing key plus the provider name: events sharing it share a :class:`RoutePlan`."""
+    provider = event.get("Provider_Name")
+    return routing_key(event), provider if isinstance(provider, str) else None
+
+
 def event_text(event: Mapping[str, object]) -> str:
-    """All of an event's values as one lowercased text, for the literal scan."""
-    parts = [
-        raw if type(raw) is str else text_of(raw)
-        for raw in event.values()
-        if raw is not None and not isinstance(raw, list | tuple)
-    ]
-    for raw in event.values():
-        if isinstance(raw, list | tuple):
+    """The event's values (key fields excepted) as one lowercased text, for the literal scan."""
+    parts: list[str] = []
+    for key, raw in event.items():
+        if raw is None or key in KEY_FIELDS:
+            continue
+        if type(raw) is str:
+            parts.append(raw)
+        elif isinstance(raw, list | tuple):
             parts.extend(text_of(item) for item in raw if item is not None)
+        else:
+            parts.append(text_of(raw))
     return "\n".join(parts).lower()
 
 
@@ -58,13 +71,15 @@ class RoutePlan:
 
 def build_plan(
     key: RoutingKey,
+    provider: str | None,
     routes: Sequence[Route],
     literals: Sequence[frozenset[str] | None],
     enabled: Sequence[bool],
     *,
     prefer_hyperscan: bool = True,
 ) -> RoutePlan:
-    """The plan for ``key`` over rules given by parallel sequences (route, literals, enabled)."""
+    """The plan for events with ``key`` and ``provider`` over rules given as parallel sequences."""
+    constant = "\n".join(text.lower() for text in (key[0], key[1], provider) if text)
     always: list[int] = []
     by_literal: dict[str, list[int]] = {}
     size = 0
@@ -73,7 +88,7 @@ def build_plan(
             continue
         size += 1
         required = literals[index]
-        if required is None:
+        if required is None or any(literal in constant for literal in required):
             always.append(index)
         else:
             for literal in required:
