@@ -29,9 +29,10 @@ TARGET_EVENTS = 200_000
 
 sys.path[:0] = [str(ROOT / "src"), str(ROOT / "tests" / "integration")]
 
+from sigma_sqlite_reference import SqliteReference  # noqa: E402
+
 from ironwatch.detect.evtx_fields import iter_evtx_events  # noqa: E402
 from ironwatch.detect.sigma import Engine, load_rules  # noqa: E402
-from sigma_sqlite_reference import SqliteReference  # noqa: E402
 
 
 def _pin() -> None:
@@ -83,9 +84,12 @@ def main() -> None:
         passes += 1
     elapsed = time.perf_counter() - started
     ours = events / elapsed
-    print(f"ironwatch end to end: {events} events ({passes} passes) in {elapsed:.2f}s = {ours:,.0f} events/s/core; "
-          f"{matches} matches; {engine.stats.candidates / events:.2f} candidates/event; "
-          f"budget overruns {engine.stats.budget_overruns}")
+    print(
+        f"ironwatch end to end: {events} events ({passes} passes) in {elapsed:.2f}s = "
+        f"{ours:,.0f} events/s/core; "
+        f"{matches} matches; {engine.stats.candidates / events:.2f} candidates/event; "
+        f"budget overruns {engine.stats.budget_overruns}"
+    )
 
     # SQLite baseline on one pass (its cost is linear in events): parse + insert + one query per rule.
     started = time.perf_counter()
@@ -96,8 +100,11 @@ def main() -> None:
     sql_matches = sum(len(rows) for rows in reference.matches().values())
     sql_elapsed = time.perf_counter() - started
     theirs = loaded / sql_elapsed
-    print(f"sqlite baseline: {len(reference.queries)} queries (compiled in {compile_sql:.1f}s); {loaded} events in "
-          f"{sql_elapsed:.2f}s = {theirs:,.0f} events/s/core; {sql_matches} matches")
+    print(
+        f"sqlite baseline: {len(reference.queries)} queries (compiled in {compile_sql:.1f}s); "
+        f"{loaded} events in "
+        f"{sql_elapsed:.2f}s = {theirs:,.0f} events/s/core; {sql_matches} matches"
+    )
     print(f"ratio ironwatch / sqlite: {ours / theirs:.1f}x")
 
     # Scaling lane: detection only (events parsed beforehand), random rule subsets.
@@ -113,8 +120,10 @@ def main() -> None:
             for event in parsed:
                 lane.evaluate(event)
         rate = 3 * len(parsed) / (time.perf_counter() - started)
-        print(f"scaling: {len(subset):5d} rules: {rate:,.0f} events/s/core (detection only), "
-              f"{lane.stats.candidates / lane.stats.events:.2f} candidates/event")
+        print(
+            f"scaling: {len(subset):5d} rules: {rate:,.0f} events/s/core (detection only), "
+            f"{lane.stats.candidates / lane.stats.events:.2f} candidates/event"
+        )
 
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory (max RSS): {peak:.0f} MB")
