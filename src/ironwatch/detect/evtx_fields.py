@@ -1,0 +1,110 @@
+"""Flatten Windows EVTX records into the flat field mapping detection works on.
+
+A stop-gap until the ingest parser lands: the same shape (``EventID`` as int, ``Channel``,
+``Provider_Name``, ``Computer``, every EventData field by its own name, plus a few ECS keys)
+so the two can be reconciled field by field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import orjson
+from evtx import PyEvtxParser
+
+from ironwatch.core.errors import ValidationError
+
+_DATASET = "windows.evtx"
+
+
+def _text(value: Any) -> Any:
+    """EVTX JSON puts an element's text under ``#text`` when it also carries attributes."""
+    if isinstance(value, dict):
+        return value.get("#text")
+    return value
+
+
+def _attribute(value: Any, name: str) -> Any:
+    if isinstance(value, dict):
+        attributes = value.get("#attributes")
+        if isinstance(attributes, dict):
+            return attributes.get(name)
+    return None
+
+
+def _merge_data(target: dict[str, object], data: Any, prefix: str = "") -> None:
+    """Copy EventData/UserData children to top-level keys; deeper elements get dotted names."""
+    if not isinstance(data, dict):
+        if data not in (None, ""):
+            target.setdefault(prefix or "Data", data)
+        return
+    for key, value in data.items():
+        if key == "#attributes":
+            continue
+        name = f"{prefix}.{key}" if prefix else ("Data" if key == "#text" else key)
+        if isinstance(value, dict) and set(value) - {"#attributes", "#text"}:
+            _merge_data(target, value, name)
+        else:
+            target[name] = _text(value)
+
+
+def _merge_user_data(target: dict[str, object], data: Any) -> None:
+    """UserData wraps its fields in one element named after the event: skip that wrapper."""
+    if isinstance(data, dict):
+        children = [value for key, value in data.items() if key != "#attributes"]
+        if len(children) == 1 and isinstance(children[0], dict):
+            _merge_data(target, children[0])
+            return
+    _merge_data(target, data)
+
+
+def flatten_evtx_record(record: Mapping[str, Any]) -> dict[str, object]:
+    """Turn one ``evtx`` JSON record (``{"Event": {...}}``) into a flat event.
+
+    Example: ``{"Event": {"System": {"EventID": 1, ...}, "EventData": {"Image": "..."}}}``
+    becomes ``{"EventID": 1, "Channel": ..., "Image": "...", "event.dataset": "windows.evtx", ...}``.
+    """
+    event = record.get("Event")
+    if not isinstance(event, dict) or not isinstance(event.get("System"), dict):
+        raise ValidationError(
+            "EVTX record has no Event.System element", hint="pass records from PyEvtxParser.records_json()"
+        )
+    system = event["System"]
+    flat: dict[str, object] = {}
+    event_id = _text(system.get("EventID"))
+    if event_id is not None:
+        flat["EventID"] = (
+            int(event_id) if isinstance(event_id, int | str) and str(event_id).isdigit() else event_id
+        )
+    provider = _attribute(system.get("Provider"), "Name")
+    if provider is not None:
+        flat["Provider_Name"] = provider
+    for key in ("Channel", "Computer", "Level", "Task", "Opcode", "Keywords", "EventRecordID"):
+        value = _text(system.get(key))
+        if value is not None:
+            flat[key] = value
+    created = _attribute(system.get("TimeCreated"), "SystemTime")
+    _merge_data(flat, event.get("EventData"))
+    _merge_user_data(flat, event.get("UserData"))
+    flat["event.dataset"] = _DATASET
+    if created is not None:
+        flat["@timestamp"] = created
+    if "Computer" in flat:
+        flat["host.name"] = flat["Computer"]
+    if "EventID" in flat:
+        flat["event.code"] = str(flat["EventID"])
+    return flat
+
+
+def iter_evtx_events(path: str | Path) -> Iterator[dict[str, object]]:
+    """Yield flat events from one ``.evtx`` file, in file order."""
+    parser = PyEvtxParser(str(path))
+    for record in parser.records_json():
+        data: Any = record["data"] if isinstance(record, dict) else None
+        if not isinstance(data, str | bytes):
+            raise ValidationError(
+                f"{path}: unreadable EVTX record", hint="check the file is a Windows event log"
+            )
+        yield flatten_evtx_record(orjson.loads(data))

@@ -1,0 +1,195 @@
+"""The Sigma detection engine: route each event to the few rules that can match, evaluate those.
+
+Cost per event does not grow with the rule count: a routing key picks the rules whose log
+source admits the event, one literal scan of the event's text keeps those whose required
+literals occur, and only they run. A per-event time budget stops one pathological rule set
+from stalling the pipeline; overruns are counted and the skipped rules reported.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from ironwatch.core.errors import NotFoundError
+from ironwatch.detect.sigma.event_view import EventView
+from ironwatch.detect.sigma.explain import ExplainNode, explain_rule
+from ironwatch.detect.sigma.ir import DetectionGroup, FieldItem, FieldRefTest, RuleIR
+from ironwatch.detect.sigma.literals import literal_sharing, rule_literals
+from ironwatch.detect.sigma.loader import RuleSet
+from ironwatch.detect.sigma.logsource import route_admits
+from ironwatch.detect.sigma.match import Match, build_match
+from ironwatch.detect.sigma.matchers import Matcher, rule_matcher
+from ironwatch.detect.sigma.routing import (
+    RoutePlan,
+    RoutingKey,
+    build_plan,
+    event_text,
+    plan_key,
+    routing_key,
+)
+
+MAX_ROUTE_PLANS = 4096
+
+
+@dataclass
+class EngineStats:
+    """Running counters, for metrics and the benchmark."""
+
+    events: int = 0
+    candidates: int = 0  # rules evaluated (after routing and the literal scan)
+    matches: int = 0
+    budget_overruns: int = 0  # events whose evaluation hit the budget
+    skipped_by_budget: dict[str, int] = field(default_factory=dict)  # rule id -> times not evaluated
+
+
+def _fields(group: FieldItem | DetectionGroup) -> list[str]:
+    if isinstance(group, DetectionGroup):
+        return [name for item in group.items for name in _fields(item)]
+    names = [group.field] if group.field else []
+    names.extend(test.other for test in group.tests if isinstance(test, FieldRefTest))
+    return names
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    ir: RuleIR
+    matcher: Matcher
+    literals: frozenset[str] | None
+    fields: tuple[str, ...]
+
+
+def compile_matcher(rule: RuleIR, shared: Mapping[str, int] | None = None) -> CompiledRule:
+    """Build the closures and prefilter literals for one compiled rule (``shared``: literal_sharing)."""
+    names = dict.fromkeys(name for group in rule.detections.values() for name in _fields(group))
+    return CompiledRule(
+        rule, rule_matcher(rule.detections, rule.conditions), rule_literals(rule), tuple(names)
+    )
+
+
+class Engine:
+    """Evaluate Sigma rules against flat events.
+
+    Example::
+
+        engine = Engine(load_rules(paths=["rules/windows"]))
+        for match in engine.evaluate({"EventID": 1, "Channel": "...", "Image": "C:\\\\x\\\\cmd.exe"}):
+            print(match.title, match.entities)
+    """
+
+    def __init__(
+        self,
+        rules: RuleSet | Iterable[RuleIR],
+        *,
+        budget_seconds: float = 0.05,
+        prefer_hyperscan: bool = True,
+    ) -> None:
+        irs = rules.rules if isinstance(rules, RuleSet) else tuple(rules)
+        shared = literal_sharing(irs)
+        self._rules = tuple(compile_matcher(rule, shared) for rule in irs)
+        self._index = {compiled.ir.id: position for position, compiled in enumerate(self._rules)}
+        self._enabled = [True] * len(self._rules)
+        self._plans: dict[tuple[RoutingKey, str | None], RoutePlan] = {}
+        self._budget = budget_seconds
+        self._prefer_hyperscan = prefer_hyperscan
+        self.stats = EngineStats()
+
+    @property
+    def rules(self) -> tuple[RuleIR, ...]:
+        return tuple(compiled.ir for compiled in self._rules)
+
+    def set_enabled(self, rule_id: str, enabled: bool) -> None:
+        """Enable or disable a rule by id; raises NotFoundError for an unknown id."""
+        position = self._index.get(rule_id)
+        if position is None:
+            raise NotFoundError(f"no loaded rule has id {rule_id}", hint="list rules to see the loaded ids")
+        if self._enabled[position] != enabled:
+            self._enabled[position] = enabled
+            self._plans.clear()
+
+    def is_enabled(self, rule_id: str) -> bool:
+        position = self._index.get(rule_id)
+        return position is not None and self._enabled[position]
+
+    def _plan(self, key: tuple[RoutingKey, str | None]) -> RoutePlan:
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = build_plan(
+                *key,
+                [compiled.ir.route for compiled in self._rules],
+                [compiled.literals for compiled in self._rules],
+                self._enabled,
+                prefer_hyperscan=self._prefer_hyperscan,
+            )
+            if len(self._plans) >= MAX_ROUTE_PLANS:
+                self._plans.clear()
+            self._plans[key] = plan
+        return plan
+
+    def candidates(self, event: Mapping[str, object]) -> list[int]:
+        """Indices of the rules worth evaluating on ``event``, in load order."""
+        plan = self._plan(plan_key(event))
+        if plan.scanner is None:
+            return list(plan.always)
+        hits = plan.scanner.found(event_text(event))
+        if not hits:
+            return list(plan.always)
+        chosen = set(plan.always)
+        for literal in hits:
+            chosen.update(plan.literal_rules[literal])
+        return sorted(chosen)
+
+    def evaluate(self, event: Mapping[str, object]) -> list[Match]:
+        """The rules that match ``event``, in load order."""
+        stats = self.stats
+        stats.events += 1
+        candidates = self.candidates(event)
+        view = EventView(event)
+        matches: list[Match] = []
+        deadline = time.perf_counter() + self._budget
+        rules = self._rules
+        for done, position in enumerate(candidates):
+            compiled = rules[position]
+            if compiled.matcher(view):
+                ir = compiled.ir
+                matches.append(
+                    build_match(
+                        rule_id=ir.id,
+                        title=ir.title,
+                        level=ir.level,
+                        tags=ir.tags,
+                        fields=compiled.fields,
+                        event=event,
+                    )
+                )
+            if time.perf_counter() > deadline and done + 1 < len(candidates):
+                stats.budget_overruns += 1
+                for skipped in candidates[done + 1 :]:
+                    rule_id = rules[skipped].ir.id
+                    stats.skipped_by_budget[rule_id] = stats.skipped_by_budget.get(rule_id, 0) + 1
+                stats.candidates += done + 1
+                break
+        else:
+            stats.candidates += len(candidates)
+        stats.matches += len(matches)
+        return matches
+
+    def evaluate_all(self, event: Mapping[str, object]) -> list[str]:
+        """Brute force: ids of every enabled rule that matches, without routing or prefilter (for checks)."""
+        view = EventView(event)
+        key = routing_key(event)
+        return [
+            compiled.ir.id
+            for position, compiled in enumerate(self._rules)
+            if self._enabled[position] and route_admits(compiled.ir.route, *key) and compiled.matcher(view)
+        ]
+
+    def explain(self, rule: str | RuleIR, event: Mapping[str, object]) -> ExplainNode:
+        """Why ``rule`` (an id or a compiled rule) does or does not match ``event``."""
+        if isinstance(rule, str):
+            position = self._index.get(rule)
+            if position is None:
+                raise NotFoundError(f"no loaded rule has id {rule}", hint="list rules to see the loaded ids")
+            rule = self._rules[position].ir
+        return explain_rule(rule, event)

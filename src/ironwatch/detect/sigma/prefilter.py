@@ -1,0 +1,76 @@
+"""Scan an event's text once for many literals: Hyperscan when available, Aho-Corasick otherwise."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from types import ModuleType
+from typing import Protocol
+
+import ahocorasick
+
+from ironwatch.core.errors import ConfigurationError
+
+hyperscan: ModuleType | None
+try:
+    import hyperscan
+except ImportError:  # pragma: no cover - depends on the platform's wheels
+    hyperscan = None
+
+
+class LiteralScanner(Protocol):
+    def found(self, text: str) -> set[int]:
+        """Indices of the literals that occur in ``text``."""
+        ...
+
+
+class HyperscanScanner:
+    """A block-mode Hyperscan literal database; each literal reported at most once per scan."""
+
+    def __init__(self, literals: Sequence[str]) -> None:
+        if hyperscan is None:
+            raise ConfigurationError("Hyperscan is not installed", hint="use AhoCorasickScanner instead")
+        self._db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+        self._db.compile(
+            expressions=[literal.encode() for literal in literals],
+            ids=list(range(len(literals))),
+            elements=len(literals),
+            flags=hyperscan.HS_FLAG_SINGLEMATCH,
+            literal=True,
+        )
+
+    def found(self, text: str) -> set[int]:
+        hits: set[int] = set()
+        add = hits.add
+
+        def on_match(index: int, start: int, end: int, flags: int, context: object) -> None:
+            add(index)
+
+        self._db.scan(text.encode(), match_event_handler=on_match)
+        return hits
+
+
+class AhoCorasickScanner:
+    """pyahocorasick automaton over the same literals, for platforms without Hyperscan."""
+
+    def __init__(self, literals: Sequence[str]) -> None:
+        self._automaton = ahocorasick.Automaton()
+        for index, literal in enumerate(literals):
+            self._automaton.add_word(literal, index)
+        self._automaton.make_automaton()
+
+    def found(self, text: str) -> set[int]:
+        return {index for _end, index in self._automaton.iter(text)}
+
+
+class EmptyScanner:
+    def found(self, text: str) -> set[int]:
+        return set()
+
+
+def build_scanner(literals: Sequence[str], *, prefer_hyperscan: bool = True) -> LiteralScanner:
+    """The fastest scanner available for ``literals`` (lowercase; events are lowercased too)."""
+    if not literals:
+        return EmptyScanner()
+    if prefer_hyperscan and hyperscan is not None:
+        return HyperscanScanner(literals)
+    return AhoCorasickScanner(literals)

@@ -1,0 +1,38 @@
+"""Regular expressions from rules run on RE2: linear time, no backtracking blow-ups.
+
+A pattern RE2 cannot express (backreferences, lookaround) is refused with the reason; there is
+no fallback to Python's ``re``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import re2
+
+from ironwatch.core.errors import ValidationError
+
+_PUNCTUATION = frozenset("\\.^$|?*+()[]{}")
+
+
+def escape_literal(text: str) -> str:
+    """Escape ``text`` so RE2 matches it literally (only RE2 metacharacters are escaped)."""
+    return "".join("\\" + char if char in _PUNCTUATION else char for char in text)
+
+
+def compile_re2(pattern: str, flags: str = "") -> Any:
+    """Compile ``pattern`` with RE2; ``flags`` holds any of ``i``, ``m``, ``s``.
+
+    Raises :class:`ValidationError` naming the construct RE2 rejected.
+    """
+    options = re2.Options()
+    options.log_errors = False
+    prefix = f"(?{''.join(sorted(set(flags)))})" if flags else ""
+    try:
+        return re2.compile(prefix + pattern, options=options)
+    except re2.error as exc:
+        reason = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+        raise ValidationError(
+            f"regular expression {pattern!r} is not supported by RE2: {reason}",
+            hint="rewrite it without backreferences or lookaround (RE2 syntax)",
+        ) from exc

@@ -1,0 +1,135 @@
+"""The engine: matches carry what triage needs; routing and prefilter never change the verdict."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from ironwatch.core.errors import NotFoundError
+from ironwatch.detect.evtx_fields import iter_evtx_events
+from ironwatch.detect.sigma import Engine, load_rules
+
+from .rule_text import PROCESS, SYSMON, rule_yaml
+
+CORPUS = Path(__file__).resolve().parents[3].parent / "shared" / "corpus"
+
+SHELL = "sel:\n  Image|endswith: '\\cmd.exe'\nfilter:\n  User: 'SYSTEM'\ncondition: sel and not filter"
+RULE_ID = "00000000-0000-0000-0000-000000000001"
+
+
+@pytest.fixture
+def engine(load_yaml) -> Engine:
+    return Engine(load_yaml(rule_yaml(SHELL, title="Shell started")))
+
+
+def test_match_carries_rule_identity_fields_and_entities(engine: Engine) -> None:
+    event = {
+        **PROCESS,
+        "Image": "C:\\Windows\\cmd.exe",
+        "User": "CORP\\alice",
+        "host.name": "ws1",
+        "source.ip": "10.0.0.5",
+        "@timestamp": "2024-01-01T00:00:00Z",
+    }
+    (match,) = engine.evaluate(event)
+    assert (match.rule_id, match.title, match.level) == (RULE_ID, "Shell started", "high")
+    assert match.tags == ("attack.execution", "attack.t1059.001")
+    assert match.attack_techniques == ("T1059.001",)
+    assert match.fields == {"Image": "C:\\Windows\\cmd.exe", "User": "CORP\\alice"}
+    assert match.entities == {"host": "ws1", "user": "CORP\\alice", "source_address": "10.0.0.5"}
+    assert match.timestamp == "2024-01-01T00:00:00Z"
+
+
+def test_dedup_key_depends_on_rule_and_entities_only(engine: Engine) -> None:
+    base = {**PROCESS, "Image": "c:\\cmd.exe", "host.name": "ws1"}
+    first = engine.evaluate({**base, "CommandLine": "a"})[0]
+    second = engine.evaluate({**base, "CommandLine": "b"})[0]
+    other_host = engine.evaluate({**base, "host.name": "ws2"})[0]
+    assert first.dedup_key == second.dedup_key
+    assert first.dedup_key != other_host.dedup_key
+
+
+def test_rules_only_see_events_of_their_log_source(engine: Engine) -> None:
+    event = {"Channel": "Security", "EventID": 4688, "Image": "c:\\cmd.exe"}
+    assert engine.evaluate(event) == []
+    assert engine.evaluate({**event, "Channel": SYSMON, "EventID": 1})
+
+
+def test_disabled_rule_does_not_match_and_can_be_enabled_again(engine: Engine) -> None:
+    event = {**PROCESS, "Image": "c:\\cmd.exe"}
+    engine.set_enabled(RULE_ID, False)
+    assert engine.evaluate(event) == [] and not engine.is_enabled(RULE_ID)
+    engine.set_enabled(RULE_ID, True)
+    assert len(engine.evaluate(event)) == 1
+
+
+def test_unknown_rule_id_is_not_found(engine: Engine) -> None:
+    with pytest.raises(NotFoundError):
+        engine.set_enabled("nope", False)
+
+
+def test_explain_says_which_selection_failed_and_why(engine: Engine) -> None:
+    event = {**PROCESS, "Image": "c:\\cmd.exe", "User": "system"}
+    tree = engine.explain(RULE_ID, event)
+    assert tree.matched is False
+    text = tree.render()
+    assert "[x] sel" in text
+    assert "[x] filter" in text
+    assert "[ ] not" in text
+    assert "User = 'system'" in text
+
+
+def test_explain_agrees_with_evaluate_when_matching(engine: Engine) -> None:
+    event = {**PROCESS, "Image": "c:\\cmd.exe"}
+    assert engine.explain(RULE_ID, event).matched is True
+    assert "field User is absent" in engine.explain(RULE_ID, event).render()
+
+
+def test_budget_overrun_is_counted_and_skipped_rules_reported(load_yaml) -> None:
+    rules = [
+        rule_yaml(
+            "sel:\n  Image|contains: 'a'\ncondition: sel", rule_id=f"00000000-0000-0000-0000-00000000010{n}"
+        )
+        for n in range(3)
+    ]
+    engine = Engine(load_yaml(*rules), budget_seconds=0.0)
+    matches = engine.evaluate({**PROCESS, "Image": "a"})
+    assert len(matches) == 1
+    assert engine.stats.budget_overruns == 1
+    assert sum(engine.stats.skipped_by_budget.values()) == 2
+
+
+def test_prefilter_with_aho_corasick_gives_the_same_matches(load_yaml) -> None:
+    ruleset = load_yaml(
+        rule_yaml(SHELL),
+        rule_yaml(
+            "sel:\n  CommandLine|re: 'whoami\\s+/all'\ncondition: sel",
+            rule_id="00000000-0000-0000-0000-000000000009",
+        ),
+    )
+    fast, fallback = Engine(ruleset), Engine(ruleset, prefer_hyperscan=False)
+    for event in (
+        {**PROCESS, "CommandLine": "WHOAMI /all"},
+        {**PROCESS, "CommandLine": "whoami   /all"},
+        {**PROCESS, "Image": "x\\cmd.exe"},
+    ):
+        assert [m.rule_id for m in fast.evaluate(event)] == [m.rule_id for m in fallback.evaluate(event)]
+        assert [m.rule_id for m in fast.evaluate(event)] == fast.evaluate_all(event)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (CORPUS / "evtx").is_dir(), reason=f"public corpus not found at {CORPUS}")
+def test_literal_prefilter_finds_the_same_rules_as_brute_force_on_corpus_sample(tmp_path: Path) -> None:
+    engine = Engine(load_rules(paths=[CORPUS / "sigma" / "rules" / "windows"], cache_dir=tmp_path))
+    files = sorted((CORPUS / "evtx").rglob("*.evtx"))
+    sample = random.Random(7).sample(files, 40)
+    checked = matched = 0
+    for path in sample:
+        for event in iter_evtx_events(path):
+            found = [m.rule_id for m in engine.evaluate(event)]
+            assert found == engine.evaluate_all(event), f"{path}: {event.get('EventRecordID')}"
+            checked += 1
+            matched += bool(found)
+    assert checked > 500 and matched > 10
