@@ -211,3 +211,41 @@ def test_oversized_bodies_are_refused_with_413(sqlite_runtime: Runtime) -> None:
         "/api/v1/incidents", json={"title": "x", "summary": "y" * 5000}
     )
     assert response.status_code == 413 and "IRONWATCH_MAX_BODY_BYTES" in response.json()["hint"]
+
+
+def test_exports_hide_restricted_incidents_and_withhold_red_content_from_outsiders(
+    runtime: Runtime, people: dict[str, str]
+) -> None:
+    manager = client(runtime, people["manager"])
+    manager.post("/api/v1/incidents", json={"title": "CFO mailbox", "restricted": True, "assignee": "mia"})
+    red = manager.post(
+        "/api/v1/incidents",
+        json={"title": "Merger leak", "summary": "Deal room copied", "tlp": "red", "assignee": "ana"},
+    ).json()
+    manager.post(
+        f"/api/v1/incidents/{red['ref']}/observables", json={"type": "domain", "value": "dropbox.example"}
+    )
+    manager.post("/api/v1/incidents", json={"title": "Phishing wave", "tlp": "green"})
+
+    outsider = client(runtime, people["outsider"]).get("/api/v1/incidents/export").json()
+    assert sorted(r["ref"] for r in outsider) == sorted([red["ref"], "IR-2026-0003"])
+    leaked = next(r for r in outsider if r["ref"] == red["ref"])
+    assert (
+        "Merger" not in str(leaked)
+        and "dropbox" not in str(leaked)
+        and "withheld: TLP:RED" in leaked["title"]
+    )
+    csv_text = (
+        client(runtime, people["outsider"]).get("/api/v1/incidents/export", params={"format": "csv"}).text
+    )
+    assert "Merger" not in csv_text and "CFO" not in csv_text and "Phishing wave" in csv_text
+
+    inside = client(runtime, people["assignee"]).get("/api/v1/incidents/export").json()
+    assert next(r for r in inside if r["ref"] == red["ref"])["observables"] == ["domain:dropbox.example"]
+    trail = client(runtime, people["auditor"]).get("/api/v1/incidents/export")
+    assert trail.status_code == 200
+    with runtime.db.session(write=False) as session:
+        exports = session.scalars(
+            select(AuditEntryRow).where(AuditEntryRow.action == "incident.export")
+        ).all()
+    assert {e.actor for e in exports} == {"bob", "ana", "aud"} and exports[0].changes["withheld"] == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -118,3 +119,12 @@ def test_acting_as_a_user_applies_their_role(cli: Run) -> None:
     cli("user", "add", "rita", "--role", "reporter", "--no-password")
     result = cli("--as", "rita", "incident", "list", expect=6)
     assert "may not read incidents" in result.stderr
+
+
+def test_export_writes_csv_and_json(cli: Run, tmp_path: Path) -> None:
+    cli("incident", "new", "Exported case", "--tlp", "green")
+    target = tmp_path / "out.csv"
+    cli("incident", "export", "--format", "csv", "-o", str(target))
+    assert "Exported case" in target.read_text() and target.read_text().startswith("ref,status")
+    records = json.loads(cli("incident", "export").stdout)
+    assert records[0]["title"] == "Exported case"

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated
 
+import orjson
 import typer
 
 from ironwatch.cli.context import console, emit_json, handle_errors, table, uow, when
+from ironwatch.incidents import export as exporting
 from ironwatch.incidents import schemas as s
 from ironwatch.incidents import service
 
@@ -298,3 +301,35 @@ def audit(key: str, json: JsonOpt = False) -> None:
         ["#", "When", "Actor", "Action", "Changed"],
         [[e.seq, when(e.at), e.actor, e.action, ", ".join(e.changes)] for e in entries],
     )
+
+
+@app.command("export")
+@handle_errors
+def export(
+    format: Annotated[str, typer.Option("--format", help="json or csv")] = "json",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="file to write; stdout if left out")
+    ] = None,
+    status: Annotated[list[str] | None, typer.Option(help="repeatable")] = None,
+    since: Annotated[str | None, typer.Option(help="created at or after, ISO 8601")] = None,
+) -> None:
+    """Export incidents (need-to-know and TLP applied; the export is audited).
+
+    Example: ironwatch incident export --format csv -o incidents.csv --since 2026-01-01T00:00Z
+    """
+    if format not in {"json", "csv"}:
+        raise typer.BadParameter("use json or csv", param_hint="--format")
+    flt = s.IncidentFilter(status=status, since=_ts(since), limit=500)
+    with uow(write=True) as unit:
+        records = exporting.export_incidents(unit, flt)
+        unit.commit()
+    text = (
+        exporting.to_csv(records)
+        if format == "csv"
+        else orjson.dumps(records, option=orjson.OPT_INDENT_2).decode()
+    )
+    if output:
+        output.write_text(text)
+        console.print(f"exported {len(records)} incidents to {output}")
+    else:
+        typer.echo(text)

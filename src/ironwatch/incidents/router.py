@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
+import orjson
 from fastapi import APIRouter, Depends, Query, Response
 
 from ironwatch.api.deps import Permit, RuntimeDep
 from ironwatch.core.permissions import Permission as P
 from ironwatch.core.principal import Principal
+from ironwatch.incidents import export as exporting
 from ironwatch.incidents import schemas as s
 from ironwatch.incidents import service
 
@@ -24,6 +26,7 @@ Commenter = Annotated[Principal, Depends(Permit(P.INCIDENT_COMMENT))]
 Tasker = Annotated[Principal, Depends(Permit(P.INCIDENT_TASK))]
 Restricter = Annotated[Principal, Depends(Permit(P.INCIDENT_RESTRICT))]
 Auditor = Annotated[Principal, Depends(Permit(P.AUDIT_READ))]
+Exporter = Annotated[Principal, Depends(Permit(P.INCIDENT_EXPORT))]
 
 
 @router.post("", status_code=201, response_model=s.IncidentOut, summary="Open an incident")
@@ -65,6 +68,29 @@ def list_incidents(
         total, rows = service.list_incidents(uow, flt)
         items = [s.IncidentOut.model_validate(r) for r in rows]
     return s.IncidentPage(total=total, limit=limit, offset=offset, items=items)
+
+
+@router.get("/export", summary="Export incidents as JSON or CSV (need-to-know and TLP applied; audited)")
+def export(
+    principal: Exporter,
+    rt: RuntimeDep,
+    format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
+    status: Annotated[list[str] | None, Query()] = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 500,
+) -> Response:
+    flt = s.IncidentFilter(status=status, since=since, until=until, limit=limit)
+    with rt.uow(principal, write=True) as uow:
+        records = exporting.export_incidents(uow, flt)
+        uow.commit()
+    if format == "csv":
+        return Response(
+            exporting.to_csv(records),
+            media_type="text/csv",
+            headers={"content-disposition": 'attachment; filename="incidents.csv"'},
+        )
+    return Response(orjson.dumps(records), media_type="application/json")
 
 
 @router.get("/{key}", response_model=s.IncidentDetail, summary="One incident with its history")
