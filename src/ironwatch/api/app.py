@@ -15,11 +15,13 @@ from ironwatch.api.deps import Authenticated
 from ironwatch.api.hardening import BodyLimit, SecurityHeaders
 from ironwatch.bootstrap import Runtime
 from ironwatch.incidents.router import router as incidents_router
+from ironwatch.plan.router import router as plan_router
 
 #: every slice's router and where it is mounted; the permission-matrix test walks these
 API_ROUTERS: list[tuple[str, APIRouter]] = [
     ("/api/v1", incidents_router),
     ("/api/v1", access_router),
+    ("/api/v1", plan_router),
 ]
 
 
