@@ -13,8 +13,9 @@ from rich.text import Text
 from ironwatch.cli.context import console, emit_json, handle_errors, table, uow, when
 from ironwatch.core.clock import SystemClock
 from ironwatch.core.errors import ConflictError, ValidationError
+from ironwatch.plan import imports, service
 from ironwatch.plan import schemas as s
-from ironwatch.plan import service
+from ironwatch.plan.csv_import import read_csv_text
 from ironwatch.plan.diff import PlanChange
 from ironwatch.plan.loader import parse_plan, read_plan_file
 from ironwatch.plan.models import Plan
@@ -23,7 +24,7 @@ from ironwatch.plan.starter import init_plan_text
 from ironwatch.settings import Settings
 
 app = typer.Typer(
-    help="The incident response plan: init, validate, apply, show, diff, history, render, check.",
+    help="The incident response plan: init, validate, apply, show, diff, history, render, check, imports.",
     no_args_is_help=True,
 )
 JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON for scripts")]
@@ -142,6 +143,10 @@ def apply(
     with uow(write=True) as unit:
         info, changes = service.apply_plan(unit, text, source=str(file), note=note)
         unit.commit()
+    _report_applied(str(file), info, changes, json=json)
+
+
+def _report_applied(what: str, info: service.VersionInfo, changes: list[PlanChange], *, json: bool) -> None:
     if json:
         emit_json(
             s.AppliedOut(
@@ -150,13 +155,13 @@ def apply(
         )
         return
     if info.summary.get("previous") is None:
-        console.print(f"applied [bold]{file}[/] as plan version {info.version} (the first)", highlight=False)
+        console.print(f"applied [bold]{what}[/] as plan version {info.version} (the first)", highlight=False)
         return
     _changes_table(f"Changes from version {info.summary['previous']} to {info.version}", changes)
     if not changes:
         console.print("only comments or layout changed; the plan's content is the same")
     console.print(
-        f"applied [bold]{file}[/] as plan version {info.version} ({_summary_counts(info.summary)})",
+        f"applied [bold]{what}[/] as plan version {info.version} ({_summary_counts(info.summary)})",
         highlight=False,
     )
 
@@ -298,3 +303,36 @@ def check(
     total = sum(c.weight for c in out.checks)
     console.print(f"readiness score [bold]{out.score}[/]/100", highlight=False)
     console.print(f"{READINESS_FORMULA} (the weights add up to {total})", highlight=False, markup=False)
+
+
+CsvArg = Annotated[Path, typer.Argument(help="the CSV file (comma or semicolon separated, UTF-8)")]
+
+
+@app.command("import-assets")
+@handle_errors
+def import_assets(file: CsvArg, note: NoteOpt = "", json: JsonOpt = False) -> None:
+    """Merge an asset inventory into the plan as a new version (rows replace assets of the same name).
+
+    Columns: name,kind,criticality,owner[,addresses,data_types,description]; list cells split on ';'.
+    Example: ironwatch plan import-assets assets.csv
+    """
+    text = read_csv_text(file)
+    with uow(write=True) as unit:
+        info, changes = imports.import_assets(unit, text, source=str(file), note=note)
+        unit.commit()
+    _report_applied(f"the assets in {file}", info, changes, json=json)
+
+
+@app.command("import-training")
+@handle_errors
+def import_training(file: CsvArg, note: NoteOpt = "", json: JsonOpt = False) -> None:
+    """Add training completions to the plan as a new version (records already there are skipped).
+
+    Columns: person,course,completed_on (YYYY-MM-DD), with person and course ids from the plan.
+    Example: ironwatch plan import-training completions.csv
+    """
+    text = read_csv_text(file)
+    with uow(write=True) as unit:
+        info, changes = imports.import_completions(unit, text, source=str(file), note=note)
+        unit.commit()
+    _report_applied(f"the completions in {file}", info, changes, json=json)
