@@ -152,3 +152,50 @@ def test_render_writes_a_pdf_with_every_section_heading(cli: Run, plan_file: Pat
     markdown = tmp_path / "policy.md"
     cli("plan", "render", "--output", str(markdown), "--version", "1")
     assert markdown.read_text(encoding="utf-8").startswith("# Incident response plan: Acme Ltd")
+
+
+def test_import_assets_makes_a_new_version_and_keeps_the_rest_of_the_file(
+    cli: Run, plan_file: Path, tmp_path: Path
+) -> None:
+    cli("plan", "apply", str(plan_file))
+    inventory = tmp_path / "assets.csv"
+    inventory.write_text(
+        "name;kind;criticality;owner;addresses;data_types\n"
+        "vpn;network_device;critical;sam;192.0.2.1, vpn.example.org;credentials\n"
+        "website;application;high;jordan;www.example.org;\n",
+        encoding="utf-8",
+    )
+    out = cli("plan", "import-assets", str(inventory), "--json").stdout
+    applied = json.loads(out)
+    assert applied["version"]["version"] == 2
+    assert {c["path"] for c in applied["changes"]} == {"assets[website].criticality", "assets[vpn]"}
+    plan = json.loads(cli("plan", "show", "--json").stdout)["plan"]
+    vpn = next(a for a in plan["assets"] if a["name"] == "vpn")
+    assert vpn["addresses"] == ["192.0.2.1", "vpn.example.org"] and vpn["data_types"] == ["credentials"]
+    assert len(plan["assets"]) == 6
+    before = plan_file.read_text(encoding="utf-8")
+    after = cli("plan", "show", "--yaml").stdout
+    assert before.split("\nassets:\n")[0] == after.split("\nassets:\n")[0]
+    assert before.split("\ndata_types:\n")[1] == after.split("\ndata_types:\n")[1]
+    assert "already in plan version 2" in cli("plan", "import-assets", str(inventory), expect=4).stderr
+    assert "audit trail intact" in cli("audit", "verify").stdout
+
+
+def test_import_training_adds_completions_and_reports_bad_rows(
+    cli: Run, plan_file: Path, tmp_path: Path
+) -> None:
+    cli("plan", "apply", str(plan_file))
+    records = tmp_path / "completions.csv"
+    records.write_text(
+        "person,course,completed_on\nalex,incident-handling,2026-01-10\nzed,incident-handling,2026-01-10\n",
+        encoding="utf-8",
+    )
+    err = cli("plan", "import-training", str(records), expect=2).stderr
+    assert f"{records}:3: unknown person 'zed'" in err
+    records.write_text("person,course,completed_on\nalex,incident-handling,2026-01-10\n", encoding="utf-8")
+    assert "as plan version 2" in _words(cli("plan", "import-training", str(records)).stdout)
+    history = json.loads(cli("plan", "history", "--json").stdout)
+    assert history[0]["note"] == f"imported 1 training completion from {records}"
+    completions = json.loads(cli("plan", "show", "--json").stdout)["plan"]["training"]["completions"]
+    assert completions == [{"person": "alex", "course": "incident-handling", "completed_on": "2026-01-10"}]
+    assert "already in plan version 2" in cli("plan", "import-training", str(records), expect=4).stderr

@@ -18,6 +18,10 @@ from ironwatch.plan.yaml_edit import replace_value
 from ironwatch.store.uow import UnitOfWork
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 def _apply_merged(
     uow: UnitOfWork,
     text: str,
@@ -59,7 +63,7 @@ def import_assets(
         )
     items = [asset.model_dump(mode="json", exclude_defaults=True) for asset in merged.values()]
     added = len(merged) - len(current.plan.assets)
-    summary = f"imported {len(imported)} assets from {source} ({added} new)"
+    summary = f"imported {_count(len(imported), 'asset')} from {source} ({added} new)"
     return _apply_merged(uow, current.text, ("assets",), items, source=source, note=note or summary)
 
 
@@ -88,7 +92,7 @@ def import_completions(
             hint="nothing was changed",
         )
     items = [record.model_dump(mode="json") for record in [*records, *new]]
-    summary = f"imported {len(new)} training completions from {source}"
+    summary = f"imported {_count(len(new), 'training completion')} from {source}"
     return _apply_merged(
         uow, current.text, ("training", "completions"), items, source=source, note=note or summary
     )

@@ -46,9 +46,13 @@ class _PlanDumper(yaml.SafeDumper):
         super().increase_indent(flow, False)
 
 
+def _flat(value: Any) -> bool:
+    """A list of plain values, written on one line: ``[a, b]``."""
+    return isinstance(value, list) and all(not isinstance(item, dict | list) for item in value)
+
+
 def _represent_list(dumper: yaml.SafeDumper, data: list[Any]) -> yaml.Node:
-    flat = all(not isinstance(item, dict | list) for item in data)
-    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flat)
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=_flat(data))
 
 
 _PlanDumper.add_representer(list, _represent_list)
@@ -60,7 +64,7 @@ def _block(key: str, value: Any, column: int) -> str:
     ).rstrip("\n")
     if dumped.endswith("\n..."):
         dumped = dumped[: -len("\n...")]
-    if isinstance(value, dict | list) and value:
+    if isinstance(value, dict | list) and value and not _flat(value):
         pad = " " * (column + 2)
         return f"{key}:\n" + "\n".join(pad + line if line else line for line in dumped.split("\n"))
     return f"{key}: {dumped}"
