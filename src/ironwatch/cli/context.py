@@ -69,7 +69,7 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
             return func(*args, **kwargs)
         except PlanError as exc:
             # every located problem, so one run shows everything to fix in the file
-            err_console.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+            err_console.print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False)
             for problem in exc.problems:
                 err_console.print(f"  {problem.location}: {problem.message}", highlight=False, markup=False)
                 if problem.hint:

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal, cast
 
 import orjson
 import typer
+from rich.markup import escape
 from rich.text import Text
 
 from ironwatch.cli.context import console, emit_json, handle_errors, table, uow, when
@@ -108,8 +109,8 @@ def init(
     except OSError as exc:
         raise ValidationError(f"cannot write {output}: {exc.strerror}", hint="check the path") from None
     console.print(
-        f"wrote the starter plan to [bold]{output}[/]; edit it, then "
-        f"`ironwatch plan validate {output}` and `ironwatch plan apply {output}`",
+        f"wrote the starter plan to [bold]{escape(str(output))}[/]; edit it, then "
+        f"`ironwatch plan validate {escape(str(output))}` and `ironwatch plan apply {escape(str(output))}`",
         highlight=False,
     )
 
@@ -123,7 +124,7 @@ def validate(file: Annotated[Path, typer.Argument(help="the plan YAML file")]) -
     """
     plan = parse_plan(read_plan_file(file), source=str(file))
     result = check_readiness(plan, now=SystemClock().now())
-    console.print(f"[green]{file} is a valid plan[/]", highlight=False)
+    console.print(f"[green]{escape(str(file))} is a valid plan[/]", highlight=False)
     table("Plan", ["", "value"], _plan_facts(plan))
     console.print(f"readiness score {result.score}/100 with {len(result.gaps)} gaps (`ironwatch plan check`)")
 
@@ -155,13 +156,15 @@ def _report_applied(what: str, info: service.VersionInfo, changes: list[PlanChan
         )
         return
     if info.summary.get("previous") is None:
-        console.print(f"applied [bold]{what}[/] as plan version {info.version} (the first)", highlight=False)
+        console.print(
+            f"applied [bold]{escape(what)}[/] as plan version {info.version} (the first)", highlight=False
+        )
         return
     _changes_table(f"Changes from version {info.summary['previous']} to {info.version}", changes)
     if not changes:
         console.print("only comments or layout changed; the plan's content is the same")
     console.print(
-        f"applied [bold]{what}[/] as plan version {info.version} ({_summary_counts(info.summary)})",
+        f"applied [bold]{escape(what)}[/] as plan version {info.version} ({_summary_counts(info.summary)})",
         highlight=False,
     )
 
@@ -209,7 +212,7 @@ def history(json: JsonOpt = False) -> None:
         emit_json(versions)
         return
     if not versions:
-        console.print(f"no plan has been applied yet; {service.NO_PLAN_HINT}", highlight=False)
+        console.print(f"no plan has been applied yet; {service.NO_PLAN_HINT}", highlight=False, markup=False)
         return
     table(
         "Plan versions",
@@ -266,7 +269,9 @@ def render(
         output.write_bytes(content)
     except OSError as exc:
         raise ValidationError(f"cannot write {output}: {exc.strerror}", hint="check the path") from None
-    console.print(f"wrote plan version {number} as {chosen} to [bold]{output}[/] ({len(content)} bytes)")
+    console.print(
+        f"wrote plan version {number} as {chosen} to [bold]{escape(str(output))}[/] ({len(content)} bytes)"
+    )
 
 
 @app.command("check")
