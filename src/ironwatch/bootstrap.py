@@ -10,7 +10,10 @@ from dataclasses import dataclass, field
 
 from ironwatch.access import service as access
 from ironwatch.core.clock import Clock, SystemClock
+from ironwatch.core.errors import ConflictError
 from ironwatch.core.principal import Principal, system_principal
+from ironwatch.plan import service as plans
+from ironwatch.plan.starter import init_plan_text
 from ironwatch.settings import Settings
 from ironwatch.store import migrate
 from ironwatch.store.audit import install_audit_hook
@@ -58,3 +61,28 @@ def ensure_first_admin(runtime: Runtime) -> str | None:
         )
         uow.commit()
     return "admin"
+
+
+STARTER_SOURCE = "starter plan"
+
+
+def ensure_starter_plan(runtime: Runtime) -> int | None:
+    """On a fresh install, apply the starter plan for IRONWATCH_ORG_NAME as version 1, as the system.
+
+    Returns the version applied, or None when a plan is already in force (every later start). Two
+    processes starting at once apply it once: the loser's insert clashes and it leaves it at that.
+    """
+    try:
+        with runtime.uow(system_principal("bootstrap"), write=True) as uow:
+            if plans.latest_version(uow) is not None:
+                return None
+            info, _ = plans.apply_plan(
+                uow,
+                init_plan_text(runtime.settings.org_name),
+                source=STARTER_SOURCE,
+                note="starter plan applied on first start; adapt it with `ironwatch plan` and apply it",
+            )
+            uow.commit()
+    except ConflictError:
+        return None
+    return info.version

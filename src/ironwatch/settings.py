@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     admin_password: str | None = Field(
         default=None, repr=False, description="creates the first admin on serve"
     )
+    org_name: str = Field(
+        default="Example Organisation",
+        description="the organisation named in the starter plan that the first serve applies",
+    )
     cors_origins: list[str] = Field(
         default_factory=list, description="origins allowed by CORS; none by default"
     )

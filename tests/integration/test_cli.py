@@ -3,44 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from typer.testing import CliRunner
 
 from ironwatch.bootstrap import Runtime
-from ironwatch.cli.context import state
-from ironwatch.cli.main import app
-
-Run = Callable[..., "CliResultLike"]
-
-
-class CliResultLike:
-    exit_code: int
-    stdout: str
-    stderr: str
-
-
-@pytest.fixture
-def cli(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> Run:
-    monkeypatch.setenv("IRONWATCH_HOME", str(runtime.settings.home))
-    if runtime.settings.database_url:
-        monkeypatch.setenv("IRONWATCH_DATABASE_URL", runtime.settings.database_url)
-    runner = CliRunner()
-
-    def run(*args: str, input: str | None = None, expect: int = 0) -> CliResultLike:
-        state._runtime = None
-        state.acting_as = None
-        result = runner.invoke(app, list(args), input=input)
-        assert result.exit_code == expect, f"{args}: {result.exit_code}\n{result.stdout}\n{result.stderr}"
-        return result  # type: ignore[return-value]
-
-    yield run  # type: ignore[misc]
-    if state._runtime is not None:
-        state._runtime.close()
-    state._runtime = None
+from tests.integration.conftest import Run
 
 
 def test_an_incident_goes_through_every_phase_from_the_cli(cli: Run, runtime: Runtime) -> None:

@@ -21,6 +21,7 @@ from ironwatch.incidents.router import router as incidents_router
 from ironwatch.ingest.router import metrics_router
 from ironwatch.ingest.router import router as events_router
 from ironwatch.ingest.service import IngestService
+from ironwatch.plan.router import router as plan_router
 
 #: every slice's router and where it is mounted; the permission-matrix test walks these
 API_ROUTERS: list[tuple[str, APIRouter]] = [
@@ -28,6 +29,7 @@ API_ROUTERS: list[tuple[str, APIRouter]] = [
     ("/api/v1", access_router),
     ("/api/v1", events_router),
     ("", metrics_router),
+    ("/api/v1", plan_router),
 ]
 
 

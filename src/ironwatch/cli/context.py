@@ -14,12 +14,15 @@ import typer
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from ironwatch.access import service as access
 from ironwatch.bootstrap import Runtime, build_runtime
 from ironwatch.core.errors import IronwatchError
 from ironwatch.core.principal import Principal, local_principal, system_principal
+from ironwatch.plan.problems import PlanError
 
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)
@@ -64,6 +67,16 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return func(*args, **kwargs)
+        except PlanError as exc:
+            # every located problem, so one run shows everything to fix in the file
+            err_console.print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False)
+            for problem in exc.problems:
+                err_console.print(f"  {problem.location}: {problem.message}", highlight=False, markup=False)
+                if problem.hint:
+                    err_console.print(f"      [yellow]hint:[/] {escape(problem.hint)}", highlight=False)
+            if exc.hint:
+                err_console.print(f"[yellow]hint:[/] {exc.hint}", highlight=False)
+            raise typer.Exit(exc.exit_code) from None
         except IronwatchError as exc:
             where = f"{exc.location}: " if exc.location else ""
             err_console.print(f"[bold red]error:[/] {where}{exc.message}", highlight=False)
@@ -96,7 +109,8 @@ def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> 
         # the first column is the key people copy (a reference, an id): never wrapped
         out.add_column(column, overflow="fold", no_wrap=index == 0)
     for row in rows:
-        out.add_row(*["" if v is None else str(v) for v in row])
+        # cells are data (titles, plan paths like team.people[alex]), never rich markup
+        out.add_row(*[v if isinstance(v, Text) else Text("" if v is None else str(v)) for v in row])
     console.print(out)
 
 

@@ -9,7 +9,7 @@ import typer
 import uvicorn
 
 from ironwatch.api.app import create_app
-from ironwatch.bootstrap import build_runtime, ensure_first_admin
+from ironwatch.bootstrap import build_runtime, ensure_first_admin, ensure_starter_plan
 from ironwatch.cli.context import console, handle_errors
 from ironwatch.settings import Settings
 
@@ -56,6 +56,11 @@ def serve(
     created = ensure_first_admin(runtime)
     if created:
         console.print(f"created the first administrator [bold]{created}[/] from IRONWATCH_ADMIN_PASSWORD")
+    if ensure_starter_plan(runtime) is not None:
+        console.print(
+            f"applied the starter plan for [bold]{settings.org_name}[/] as plan version 1; "
+            "adapt it: ironwatch plan show --yaml > plan.yaml, edit, ironwatch plan apply plan.yaml"
+        )
     app = create_app(runtime)
     bind_host = host or settings.host
     bind_port = port or settings.port

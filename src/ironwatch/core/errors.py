@@ -120,3 +120,10 @@ class IntegrityError(IronwatchError):
     status = 500
     exit_code = 9
     title = "Integrity check failed"
+
+
+class UnsupportedMediaTypeError(ValidationError):
+    """A request body in a form the endpoint does not take."""
+
+    status = 415
+    title = "Unsupported media type"

@@ -30,7 +30,8 @@ _SPLIT = re.compile(r"[;,\s]+")
 M = TypeVar("M", bound=pydantic.BaseModel)
 
 
-def _read(path: str | Path) -> str:
+def read_csv_text(path: str | Path) -> str:
+    """The text of the CSV file at ``path`` (UTF-8, a byte-order mark dropped); else a ``PlanError``."""
     try:
         return Path(path).read_text(encoding="utf-8-sig")
     except FileNotFoundError:
@@ -186,7 +187,7 @@ def parse_assets_csv(
 
 def import_assets_csv(path: str | Path, *, known_data_types: Collection[str] | None = None) -> list[Asset]:
     """Read the asset inventory from the CSV file at ``path``; see ``parse_assets_csv``."""
-    return parse_assets_csv(_read(path), source=str(path), known_data_types=known_data_types)
+    return parse_assets_csv(read_csv_text(path), source=str(path), known_data_types=known_data_types)
 
 
 def parse_completions_csv(
@@ -228,5 +229,5 @@ def import_completions_csv(
 ) -> list[Completion]:
     """Read training completion records from the CSV file at ``path``; see ``parse_completions_csv``."""
     return parse_completions_csv(
-        _read(path), source=str(path), known_people=known_people, known_courses=known_courses
+        read_csv_text(path), source=str(path), known_people=known_people, known_courses=known_courses
     )

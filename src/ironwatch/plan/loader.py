@@ -24,9 +24,14 @@ LocPath = tuple[str | int, ...]
 
 def load_plan(path: str | Path) -> Plan:
     """Read and validate the plan file at ``path``; raise ``PlanError`` listing every problem."""
+    return parse_plan(read_plan_file(path), source=str(path))
+
+
+def read_plan_file(path: str | Path) -> str:
+    """The text of the plan file at ``path``; a missing, unreadable or non-UTF-8 file is a ``PlanError``."""
     source = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        return Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise PlanError([_file_problem(source, "the plan file does not exist", "check the path")]) from None
     except UnicodeDecodeError as exc:
@@ -37,7 +42,6 @@ def load_plan(path: str | Path) -> Plan:
     except OSError as exc:
         hint = "check the path and its permissions"
         raise PlanError([_file_problem(source, f"cannot read the plan file: {exc.strerror}", hint)]) from None
-    return parse_plan(text, source=source)
 
 
 def parse_plan(text: str, *, source: str = "plan.yaml") -> Plan:

@@ -28,6 +28,9 @@ from ironwatch.core.errors import ValidationError
 from ironwatch.plan.models import Plan
 from ironwatch.plan.oncall import covered_fraction, uncovered_periods
 
+READINESS_FORMULA = "score = round(100 * sum(weight[c] * ratio[c]) / sum(weight[c]))"
+"""How the score is computed from the checks' weights and ratios (for people reading a score)."""
+
 WEIGHTS = {
     "staffing": 25,
     "on_call": 20,

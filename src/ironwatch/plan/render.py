@@ -2,7 +2,8 @@
 
 The templates are package data (``templates/plan.md.j2``, ``templates/plan.html.j2``); HTML is
 autoescaped, and the PDF is printed from the HTML by WeasyPrint with every external fetch refused,
-so a plan's text can neither inject markup nor make the renderer reach the network.
+so a plan's text can neither inject markup nor make the renderer reach the network. WeasyPrint is
+imported when the first PDF is printed, so importing this module stays cheap.
 """
 
 from __future__ import annotations
@@ -19,12 +20,6 @@ from ironwatch.core.errors import ValidationError
 from ironwatch.plan.fieldtypes import format_duration
 from ironwatch.plan.models import Contact, Plan
 from ironwatch.plan.readiness import role_holders
-
-with warnings.catch_warnings():
-    # WeasyPrint warns on import when the system lacks HarfBuzz-Subset; PDFs still render, only
-    # without font subsetting, so the warning is not the user's concern.
-    warnings.filterwarnings("ignore", message="HarfBuzz-Subset", category=DeprecationWarning)
-    from weasyprint import HTML
 
 Format = Literal["md", "html", "pdf"]
 
@@ -150,5 +145,17 @@ def render_plan(plan: Plan, fmt: Format) -> bytes:
     html = env.get_template("plan.html.j2").render(context)
     if fmt == "html":
         return html.encode("utf-8")
+    return _print_pdf(html)
+
+
+def _print_pdf(html: str) -> bytes:
+    # WeasyPrint (with Pango and its fonts) takes most of a second to import, so it is loaded when the
+    # first PDF is printed, not by every command and service that imports the plan's rendering.
+    with warnings.catch_warnings():
+        # WeasyPrint warns on import when the system lacks HarfBuzz-Subset; PDFs still render, only
+        # without font subsetting, so the warning is not the user's concern.
+        warnings.filterwarnings("ignore", message="HarfBuzz-Subset", category=DeprecationWarning)
+        from weasyprint import HTML
+
     pdf: bytes = HTML(string=html, url_fetcher=_no_fetch).write_pdf()
     return pdf

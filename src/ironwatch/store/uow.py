@@ -15,6 +15,13 @@ from ironwatch.store.audit import AuditContext
 from ironwatch.store.db import Database
 
 
+def _clash() -> ConflictError:
+    return ConflictError(
+        "the change clashes with data written at the same time or already present",
+        hint="reload and try again",
+    )
+
+
 class UnitOfWork:
     """A transaction on behalf of one principal.
 
@@ -55,7 +62,12 @@ class UnitOfWork:
         )
 
     def flush(self) -> None:
-        self.session.flush()
+        """Send pending writes (and their audit entries) now; a clash is a ``ConflictError`` as on commit."""
+        try:
+            self.session.flush()
+        except sa_exc.IntegrityError as exc:
+            self.session.rollback()
+            raise _clash() from exc
 
     def commit(self) -> None:
         if not self.write:
@@ -64,10 +76,7 @@ class UnitOfWork:
             self.session.commit()
         except sa_exc.IntegrityError as exc:
             self.session.rollback()
-            raise ConflictError(
-                "the change clashes with data written at the same time or already present",
-                hint="reload and try again",
-            ) from exc
+            raise _clash() from exc
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None

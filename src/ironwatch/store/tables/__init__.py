@@ -13,6 +13,7 @@ from ironwatch.store.tables.incidents import (
     TaskRow,
     TransitionRow,
 )
+from ironwatch.store.tables.plan import PlanVersionRow
 
 __all__ = [
     "AuditEntryRow",
@@ -24,6 +25,7 @@ __all__ = [
     "LoginAttemptRow",
     "ObservableRow",
     "ParseFailureRow",
+    "PlanVersionRow",
     "ReferenceCounterRow",
     "TaskRow",
     "TokenRow",
