@@ -52,9 +52,10 @@ def import_files(
     """
     check_format(fmt)
     result = ImportResult()
+    # one batch across files: many small files (EVTX exports) must not cost a commit each
+    batch: list[tuple[Event | ParseFailure, str]] = []
     for path in paths:
         result.files += 1
-        batch: list[tuple[Event | ParseFailure, str]] = []
         for position, item in enumerate(
             read_log_file(path, format=fmt, tz=tz, limits=limits, clock=clock, deterministic_ids=True)
         ):
@@ -74,7 +75,7 @@ def import_files(
                 progress(size)
             if len(batch) >= BATCH:
                 _flush(db, batch)
-        _flush(db, batch)
+    _flush(db, batch)
     return result
 
 
