@@ -6,6 +6,7 @@ from ironwatch.store.tables.base import Base
 from ironwatch.store.tables.events import EventRow, ParseFailureRow
 from ironwatch.store.tables.incidents import (
     CommentRow,
+    IncidentAttachmentRow,
     IncidentMemberRow,
     IncidentRow,
     ObservableRow,
@@ -13,18 +14,21 @@ from ironwatch.store.tables.incidents import (
     TaskRow,
     TransitionRow,
 )
+from ironwatch.store.tables.reports import ReportRow
 
 __all__ = [
     "AuditEntryRow",
     "Base",
     "CommentRow",
     "EventRow",
+    "IncidentAttachmentRow",
     "IncidentMemberRow",
     "IncidentRow",
     "LoginAttemptRow",
     "ObservableRow",
     "ParseFailureRow",
     "ReferenceCounterRow",
+    "ReportRow",
     "TaskRow",
     "TokenRow",
     "TokenUseRow",
