@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from ironwatch import __version__
-from ironwatch.cli import access, admin, incident
+from ironwatch.cli import access, admin, incident, report
 from ironwatch.cli.context import state
 from ironwatch.cli.serve import serve
 
@@ -43,6 +43,7 @@ def main(
 
 app.command("serve")(serve)
 app.add_typer(incident.app, name="incident")
+app.add_typer(report.app, name="report")
 app.add_typer(access.users, name="user")
 app.add_typer(access.tokens, name="token")
 app.add_typer(admin.db, name="db")
