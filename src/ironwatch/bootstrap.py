@@ -17,6 +17,7 @@ from ironwatch.plan.starter import init_plan_text
 from ironwatch.settings import Settings
 from ironwatch.store import migrate
 from ironwatch.store.audit import install_audit_hook
+from ironwatch.store.blobs import BlobStore
 from ironwatch.store.db import Database
 from ironwatch.store.uow import UnitOfWork
 
@@ -28,6 +29,11 @@ class Runtime:
     settings: Settings
     db: Database
     clock: Clock = field(default_factory=SystemClock)
+
+    @property
+    def attachments(self) -> BlobStore:
+        """Where attachment content is kept: ``IRONWATCH_HOME/attachments``, named by SHA-256."""
+        return BlobStore(self.settings.home / "attachments")
 
     def uow(self, principal: Principal, *, write: bool = False) -> UnitOfWork:
         return UnitOfWork(self.db, principal, self.clock, write=write)

@@ -7,6 +7,9 @@ from pathlib import Path
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ironwatch.core.errors import ValidationError
+from ironwatch.core.rate import Rate, parse_rate
+
 
 def default_home() -> Path:
     return Path.home() / ".local" / "share" / "ironwatch"
@@ -38,7 +41,6 @@ class Settings(BaseSettings):
     secure_cookies: bool = True
     login_max_failures: int = 5
     login_lockout_seconds: int = 900
-    public_reports: bool = False
     # log server (each listener is off unless given as HOST:PORT)
     syslog_udp: str | None = Field(default=None, description="UDP syslog listener, e.g. 0.0.0.0:514")
     syslog_tcp: str | None = Field(
@@ -58,11 +60,39 @@ class Settings(BaseSettings):
     event_max_rows: int = Field(
         default=50_000_000, ge=1000, description="oldest events beyond this are pruned"
     )
+    public_reports: bool = Field(
+        default=False, description="accept reports without credentials at POST /api/v1/reports/public"
+    )
+    public_report_rate: str = Field(
+        default="5/hour",
+        description="public reports accepted per source address: COUNT/PERIOD, e.g. 5/hour, 20/day, 3/10m",
+    )
+    report_max_attachment_bytes: int = Field(
+        default=10 * 1024 * 1024, gt=0, description="largest single attachment to a report"
+    )
+    report_max_attachments: int = Field(default=5, ge=0, description="most attachments on one report")
+    report_max_total_attachment_bytes: int = Field(
+        default=25 * 1024 * 1024, gt=0, description="largest sum of a report's attachments"
+    )
 
     @field_validator("home", mode="after")
     @classmethod
     def _expand_home(cls, value: Path) -> Path:
         return value.expanduser()
+
+    @field_validator("public_report_rate", mode="after")
+    @classmethod
+    def _check_rate(cls, value: str) -> str:
+        try:
+            parse_rate(value)
+        except ValidationError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+    @property
+    def public_report_limit(self) -> Rate:
+        """``public_report_rate`` as a count per period."""
+        return parse_rate(self.public_report_rate)
 
     @property
     def effective_database_url(self) -> str:

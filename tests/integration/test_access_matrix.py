@@ -15,7 +15,13 @@ from ironwatch.core.permissions import ROLE_PERMISSIONS, Permission, Role
 from tests.support.api import client
 from tests.support.people import token_for
 
-PUBLIC = {("GET", "/healthz"), ("POST", "/api/v1/auth/login")}
+PUBLIC = {
+    ("GET", "/healthz"),
+    ("POST", "/api/v1/auth/login"),
+    # people without an account report here; off unless IRONWATCH_PUBLIC_REPORTS=true (then 404),
+    # rate limited per source address when on (tests/integration/test_reports.py)
+    ("POST", "/api/v1/reports/public"),
+}
 SIGNED_IN_ONLY = {("GET", "/api/v1/auth/me"), ("POST", "/api/v1/auth/logout"), ("GET", "/openapi.json")}
 
 

@@ -15,22 +15,27 @@ from ironwatch import __version__
 from ironwatch.access.router import router as access_router
 from ironwatch.api import problems
 from ironwatch.api.deps import Authenticated
-from ironwatch.api.hardening import BodyLimit, SecurityHeaders
+from ironwatch.api.hardening import BodyLimit, PathLimit, SecurityHeaders
 from ironwatch.bootstrap import Runtime
 from ironwatch.incidents.router import router as incidents_router
 from ironwatch.ingest.router import metrics_router
 from ironwatch.ingest.router import router as events_router
 from ironwatch.ingest.service import IngestService
 from ironwatch.plan.router import router as plan_router
+from ironwatch.reports.router import router as reports_router
 
 #: every slice's router and where it is mounted; the permission-matrix test walks these
 API_ROUTERS: list[tuple[str, APIRouter]] = [
     ("/api/v1", incidents_router),
+    ("/api/v1", reports_router),
     ("/api/v1", access_router),
     ("/api/v1", events_router),
     ("", metrics_router),
     ("/api/v1", plan_router),
 ]
+#: routes that take attachments: their bodies may be as large as the attachments allow, plus the form
+REPORT_INTAKE_PATHS = ("/api/v1/reports", "/api/v1/reports/public")
+FORM_ALLOWANCE = 1024 * 1024
 
 
 def create_app(runtime: Runtime, *, log_server: bool = True) -> FastAPI:
@@ -87,6 +92,18 @@ def create_app(runtime: Runtime, *, log_server: bool = True) -> FastAPI:
             allow_methods=["GET", "POST", "PATCH", "DELETE"],
             allow_headers=["authorization", "content-type", "x-csrf-token"],
         )
-    app.add_middleware(BodyLimit, max_bytes=runtime.settings.max_body_bytes)
+    settings = runtime.settings
+    intake_limit = max(settings.max_body_bytes, settings.report_max_total_attachment_bytes + FORM_ALLOWANCE)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.max_body_bytes,
+        path_limits={
+            path: PathLimit(
+                intake_limit,
+                "attach fewer or smaller files (see IRONWATCH_REPORT_MAX_TOTAL_ATTACHMENT_BYTES)",
+            )
+            for path in REPORT_INTAKE_PATHS
+        },
+    )
     app.add_middleware(SecurityHeaders)
     return app

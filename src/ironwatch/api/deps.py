@@ -73,6 +73,35 @@ class Permit:
         return principal
 
 
+#: the query parameter carrying a report's lookup token (``GET /api/v1/reports/{ref}?token=``)
+LOOKUP_TOKEN_PARAM = "token"  # noqa: S105 (a parameter name)
+
+
+def authenticate_unless_lookup_token(request: Request, runtime: RuntimeDep) -> Principal:
+    """The caller, or an anonymous principal when the request carries a lookup token.
+
+    The token is then the credential; the service that answers checks it.
+    """
+    if LOOKUP_TOKEN_PARAM in request.query_params:
+        return anonymous_principal(client_ip(request))
+    return authenticate(request, runtime)
+
+
+class PermitOrLookupToken(Permit):
+    """Like :class:`Permit`, but a request with ``?token=`` passes without credentials.
+
+    For lookups where a secret handed out earlier (a report's lookup token) stands in for a
+    sign-in; without the token the route needs the permission as usual.
+    """
+
+    def __call__(
+        self, principal: Annotated[Principal, Depends(authenticate_unless_lookup_token)]
+    ) -> Principal:
+        if principal.kind == "anonymous":
+            return principal
+        return super().__call__(principal)
+
+
 def anonymous(request: Request) -> Principal:
     return anonymous_principal(client_ip(request))
 

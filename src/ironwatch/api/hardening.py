@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -44,21 +47,37 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+@dataclass(frozen=True)
+class PathLimit:
+    """Another body limit for one path (uploads), with the hint a refused sender gets."""
+
+    max_bytes: int
+    hint: str
+
+
 class BodyLimit:
-    """Refuse bodies over ``max_bytes`` with 413, by Content-Length or while streaming."""
+    """Refuse bodies over ``max_bytes`` with 413, by Content-Length or while streaming.
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    ``path_limits`` gives exact paths a limit of their own (a report with attachments).
+    """
+
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, path_limits: Mapping[str, PathLimit] | None = None
+    ) -> None:
         self.app = app
-        self.max_bytes = max_bytes
+        self.default = PathLimit(
+            max_bytes, "send less at once (split batches) or raise IRONWATCH_MAX_BODY_BYTES"
+        )
+        self.path_limits = dict(path_limits or {})
 
-    async def _reject(self, send: Send) -> None:
+    async def _reject(self, send: Send, limit: PathLimit) -> None:
         body = orjson.dumps(
             {
                 "type": "about:blank",
                 "title": "Request too large",
                 "status": 413,
-                "detail": f"the request body is larger than {self.max_bytes} bytes",
-                "hint": "send less at once (split batches) or raise IRONWATCH_MAX_BODY_BYTES",
+                "detail": f"the request body is larger than {limit.max_bytes} bytes",
+                "hint": limit.hint,
             }
         )
         await send(
@@ -77,14 +96,15 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.path_limits.get(scope.get("path", ""), self.default)
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 try:
-                    too_big = int(value) > self.max_bytes
+                    too_big = int(value) > limit.max_bytes
                 except ValueError:
                     too_big = True
                 if too_big:
-                    await self._reject(send)
+                    await self._reject(send, limit)
                     return
         seen = 0
         started = False
@@ -94,7 +114,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
+                if seen > limit.max_bytes:
                     raise _TooLarge
             return message
 
@@ -108,7 +128,7 @@ class BodyLimit:
             await self.app(scope, counting_receive, tracking_send)
         except _TooLarge:
             if not started:
-                await self._reject(send)
+                await self._reject(send, limit)
 
 
 class _TooLarge(Exception):

@@ -68,6 +68,14 @@ class NotFoundError(IronwatchError):
     title = "Not found"
 
 
+class TooLargeError(IronwatchError):
+    """Content over a configured size limit (an attachment, a request body)."""
+
+    status = 413
+    exit_code = 2
+    title = "Request too large"
+
+
 class ConflictError(IronwatchError):
     """The request clashes with the current state (a forbidden transition, a duplicate)."""
 

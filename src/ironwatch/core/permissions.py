@@ -97,6 +97,8 @@ _WORK_INCIDENTS = frozenset(
     {P.INCIDENT_CREATE, P.INCIDENT_UPDATE, P.INCIDENT_TRANSITION, P.INCIDENT_COMMENT, P.INCIDENT_TASK}
 )
 
+# report:read_own goes with incident:read: whoever reads incidents may also follow the reports
+# they filed themselves through the reporters' view (one permission per route, no "either of")
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     # runs the installation: users, plan, rules, everything; but need-to-know still applies, so
     # a restricted incident is hidden unless the admin is named on it (adding oneself is audited)
@@ -112,9 +114,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         P.ALERTS_TRIAGE,
         P.RULES_WRITE,
     }
-    | {P.REPORT_SUBMIT, P.EVENTS_INGEST},
+    | {P.REPORT_SUBMIT, P.REPORT_READ_OWN, P.EVENTS_INGEST},
     # investigates: triage, incidents, rules; not the plan, not the audit trail
-    Role.ANALYST: _READ_ALL | _WORK_INCIDENTS | {P.ALERTS_TRIAGE, P.RULES_WRITE, P.REPORT_SUBMIT},
+    Role.ANALYST: _READ_ALL
+    | _WORK_INCIDENTS
+    | {P.ALERTS_TRIAGE, P.RULES_WRITE, P.REPORT_SUBMIT, P.REPORT_READ_OWN},
     # acts on incidents it works on: tasks, comments, lifecycle; cannot open or triage
     Role.RESPONDER: frozenset(
         {
@@ -126,11 +130,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.TOKEN_OWN,
         }
     )
-    | {P.REPORT_SUBMIT, P.EVENTS_READ, P.ALERTS_READ},
+    | {P.REPORT_SUBMIT, P.REPORT_READ_OWN, P.EVENTS_READ, P.ALERTS_READ},
     # any member of staff: reports suspected incidents and sees only their own reports
     Role.REPORTER: frozenset({P.REPORT_SUBMIT, P.REPORT_READ_OWN, P.TOKEN_OWN}),
     # read-only, including the audit trail; restricted incidents only where named on them
-    Role.AUDITOR: _READ_ALL | {P.AUDIT_READ},
+    Role.AUDITOR: _READ_ALL | {P.AUDIT_READ, P.REPORT_READ_OWN},
     # machines that send logs
     Role.SENSOR: frozenset({P.EVENTS_INGEST}),
 }

@@ -55,3 +55,14 @@ def anonymous_principal(source_ip: str | None = None) -> Principal:
 def local_principal(os_user: str) -> Principal:
     """The operator at the server's console, who can read the database file anyway."""
     return Principal(name=f"local:{os_user}", role=Role.ADMIN, kind="local")
+
+
+def public_reporter_principal(source_ip: str | None) -> Principal:
+    """Someone reporting without credentials through the public intake: may submit a report, nothing else."""
+    return Principal(
+        name="anonymous",
+        role=Role.REPORTER,
+        source_ip=source_ip,
+        scopes=frozenset({Permission.REPORT_SUBMIT}),
+        kind="anonymous",
+    )

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated
+from urllib.parse import quote
 
 import orjson
 from fastapi import APIRouter, Depends, Query, Response
+from fastapi.responses import FileResponse
 
 from ironwatch.api.deps import Permit, RuntimeDep
 from ironwatch.core.permissions import Permission as P
 from ironwatch.core.principal import Principal
+from ironwatch.incidents import attachments, service
 from ironwatch.incidents import export as exporting
 from ironwatch.incidents import schemas as s
-from ironwatch.incidents import service
 
 router = APIRouter(prefix="/incidents", tags=["incidents"])
 
@@ -169,3 +171,36 @@ def add_member(key: str, data: s.MemberAdd, principal: Restricter, rt: RuntimeDe
 def incident_audit(key: str, principal: Auditor, rt: RuntimeDep) -> list[s.AuditEntryOut]:
     with rt.uow(principal) as uow:
         return [s.AuditEntryOut.model_validate(e) for e in service.incident_audit(uow, key)]
+
+
+@router.get(
+    "/{key}/attachments", response_model=list[s.AttachmentOut], summary="The files attached to an incident"
+)
+def list_attachments(key: str, principal: Reader, rt: RuntimeDep) -> list[s.AttachmentOut]:
+    with rt.uow(principal) as uow:
+        return [s.AttachmentOut.model_validate(a) for a in attachments.list_attachments(uow, key)]
+
+
+@router.get(
+    "/{key}/attachments/{attachment_id}",
+    response_class=FileResponse,
+    summary="Download an attachment (always as a download, never shown inline)",
+)
+def download_attachment(key: str, attachment_id: str, principal: Reader, rt: RuntimeDep) -> FileResponse:
+    with rt.uow(principal) as uow:
+        row, path = attachments.attachment_file(uow, key, attachment_id, rt.attachments)
+    return FileResponse(
+        path,
+        media_type=attachments.download_content_type(row.content_type),
+        headers={
+            "Content-Disposition": content_disposition(row.filename),
+            "X-Content-Type-Options": "nosniff",
+            "X-Content-SHA256": row.sha256,
+        },
+    )
+
+
+def content_disposition(filename: str) -> str:
+    """``attachment`` with an ASCII fallback name and the exact name in UTF-8 (RFC 6266, RFC 8187)."""
+    fallback = "".join(ch if ch.isascii() and (ch.isalnum() or ch in " ._-()") else "_" for ch in filename)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"

@@ -187,6 +187,16 @@ class ObservableOut(Out):
     created_at: datetime
 
 
+class AttachmentOut(Out):
+    id: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_by: str
+    uploaded_at: datetime
+
+
 class IncidentOut(Out):
     id: str
     ref: str
@@ -223,6 +233,7 @@ class IncidentDetail(IncidentOut):
     comments: list[CommentOut]
     tasks: list[TaskOut]
     observables: list[ObservableOut]
+    attachments: list[AttachmentOut]
 
 
 class IncidentPage(BaseModel):

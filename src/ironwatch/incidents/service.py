@@ -21,6 +21,7 @@ from ironwatch.incidents import schemas as s
 from ironwatch.store.tables import (
     AuditEntryRow,
     CommentRow,
+    IncidentAttachmentRow,
     IncidentMemberRow,
     IncidentRow,
     ObservableRow,
@@ -71,11 +72,29 @@ def find_incident(uow: UnitOfWork, key: str) -> IncidentRow:
     return row
 
 
+#: what only triage decides: a report through the intake may not set these
+TRIAGE_FIELDS = ("category", "severity", "priority", "assignee", "restricted")
+
+
 def create_incident(
-    uow: UnitOfWork, data: s.IncidentCreate, *, status: IncidentState = IncidentState.REPORTED
+    uow: UnitOfWork,
+    data: s.IncidentCreate,
+    *,
+    status: IncidentState = IncidentState.REPORTED,
+    via_report: bool = False,
 ) -> IncidentRow:
+    """Open an incident; the principal becomes ``created_by``.
+
+    Needs ``incident:create``. With ``via_report=True`` (the reporting intake) it needs
+    ``report:submit`` instead, and then opens only a ``reported`` incident without any of the
+    fields triage decides (:data:`TRIAGE_FIELDS`), so reporters gain no say over them.
+    """
     principal = uow.principal
-    principal.require(Permission.INCIDENT_CREATE)
+    if via_report:
+        principal.require(Permission.REPORT_SUBMIT)
+        _check_reportable(data, status)
+    else:
+        principal.require(Permission.INCIDENT_CREATE)
     if data.restricted:
         principal.require(Permission.INCIDENT_RESTRICT)
     now = uow.clock.now()
@@ -106,6 +125,15 @@ def create_incident(
     uow.session.add(row)
     uow.flush()
     return row
+
+
+def _check_reportable(data: s.IncidentCreate, status: IncidentState) -> None:
+    given = [field for field in TRIAGE_FIELDS if getattr(data, field)]
+    if given or status != IncidentState.REPORTED:
+        raise ValidationError(
+            f"a report cannot set {', '.join(given) or 'the state'}",
+            hint="a report opens a 'reported' incident; triage sets these afterwards",
+        )
 
 
 def _check_times(row: IncidentRow) -> None:
@@ -349,8 +377,8 @@ def incident_detail(uow: UnitOfWork, key: str) -> s.IncidentDetail:
     row = find_incident(uow, key)
     session = uow.session
 
-    def children(model: Any, order: Any) -> list[Any]:
-        return list(session.scalars(select(model).where(model.incident_id == row.id).order_by(order)).all())
+    def children(model: Any, *order: Any) -> list[Any]:
+        return list(session.scalars(select(model).where(model.incident_id == row.id).order_by(*order)).all())
 
     base = s.IncidentOut.model_validate(row).model_dump()
     return s.IncidentDetail(
@@ -361,6 +389,12 @@ def incident_detail(uow: UnitOfWork, key: str) -> s.IncidentDetail:
         tasks=[s.TaskOut.model_validate(t) for t in children(TaskRow, TaskRow.created_at)],
         observables=[
             s.ObservableOut.model_validate(o) for o in children(ObservableRow, ObservableRow.created_at)
+        ],
+        attachments=[
+            s.AttachmentOut.model_validate(a)
+            for a in children(
+                IncidentAttachmentRow, IncidentAttachmentRow.uploaded_at, IncidentAttachmentRow.filename
+            )
         ],
     )
 

@@ -97,14 +97,23 @@ def _diff(before: dict[str, Any] | None, after: dict[str, Any] | None) -> dict[s
     return changes
 
 
+def lock_chain(session: Session) -> None:
+    """Hold the audit chain's lock until the transaction ends, so audited writers take turns.
+
+    SQLite writers hold the database's write lock from ``BEGIN IMMEDIATE`` on; PostgreSQL
+    writers take a transaction-level advisory lock here (again is a no-op).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_AUDIT_LOCK})
+
+
 def _head(session: Session) -> tuple[int, str]:
     """The last entry: one added in this session but not yet flushed, else the database's."""
     queued = [obj for obj in session.new if isinstance(obj, AuditEntryRow)]
     if queued:
         last = max(queued, key=lambda entry: entry.seq)
         return last.seq, last.hash
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_AUDIT_LOCK})
+    lock_chain(session)
     row = session.execute(
         select(AuditEntryRow.seq, AuditEntryRow.hash).order_by(AuditEntryRow.seq.desc()).limit(1)
     ).first()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 
@@ -11,8 +13,10 @@ from sqlalchemy.orm import Session
 from ironwatch.core.clock import Clock
 from ironwatch.core.errors import ConflictError
 from ironwatch.core.principal import Principal
-from ironwatch.store.audit import AuditContext
+from ironwatch.store.audit import AuditContext, lock_chain
 from ironwatch.store.db import Database
+
+log = logging.getLogger("ironwatch.store")
 
 
 def _clash() -> ConflictError:
@@ -36,6 +40,7 @@ class UnitOfWork:
         self.clock = clock
         self.write = write
         self._session: Session | None = None
+        self._undo: list[Callable[[], None]] = []
 
     @property
     def session(self) -> Session:
@@ -48,6 +53,7 @@ class UnitOfWork:
         self._session.info["audit"] = AuditContext(
             actor=self.principal.name, source_ip=self.principal.source_ip
         )
+        self._undo = []
         return self
 
     def act_as(self, principal: Principal) -> None:
@@ -69,6 +75,32 @@ class UnitOfWork:
             self.session.rollback()
             raise _clash() from exc
 
+    def take_turn(self) -> None:
+        """Wait for other writers now, not at the first flush, so that a check-then-write is exact.
+
+        For checks such as a rate limit that count rows and then add one: until this
+        transaction ends, no other writer can add rows between the count and the write.
+        """
+        if not self.write:
+            raise RuntimeError("only a writing unit of work takes turns with other writers")
+        lock_chain(self.session)
+
+    def on_rollback(self, undo: Callable[[], None]) -> None:
+        """Run ``undo`` if this unit of work ends without committing.
+
+        For side effects outside the database (a file written for a row in this transaction):
+        they are taken back when the rows they belong to are not kept.
+        """
+        self._undo.append(undo)
+
+    def _run_undo(self) -> None:
+        undo, self._undo = self._undo, []
+        for action in reversed(undo):
+            try:
+                action()
+            except Exception:
+                log.exception("could not take back a side effect of a rolled-back unit of work")
+
     def commit(self) -> None:
         if not self.write:
             raise RuntimeError("this unit of work was opened read-only")
@@ -76,7 +108,12 @@ class UnitOfWork:
             self.session.commit()
         except sa_exc.IntegrityError as exc:
             self.session.rollback()
+            self._run_undo()
             raise _clash() from exc
+        except BaseException:
+            self._run_undo()
+            raise
+        self._undo = []
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -93,3 +130,4 @@ class UnitOfWork:
             ):
                 session.rollback()
             session.close()
+        self._run_undo()

@@ -6,6 +6,7 @@ from ironwatch.store.tables.base import Base
 from ironwatch.store.tables.events import EventRow, ParseFailureRow
 from ironwatch.store.tables.incidents import (
     CommentRow,
+    IncidentAttachmentRow,
     IncidentMemberRow,
     IncidentRow,
     ObservableRow,
@@ -14,12 +15,14 @@ from ironwatch.store.tables.incidents import (
     TransitionRow,
 )
 from ironwatch.store.tables.plan import PlanVersionRow
+from ironwatch.store.tables.reports import ReportRow
 
 __all__ = [
     "AuditEntryRow",
     "Base",
     "CommentRow",
     "EventRow",
+    "IncidentAttachmentRow",
     "IncidentMemberRow",
     "IncidentRow",
     "LoginAttemptRow",
@@ -27,6 +30,7 @@ __all__ = [
     "ParseFailureRow",
     "PlanVersionRow",
     "ReferenceCounterRow",
+    "ReportRow",
     "TaskRow",
     "TokenRow",
     "TokenUseRow",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ironwatch.store.tables.base import Base
@@ -125,3 +125,20 @@ class ObservableRow(Base):
     note: Mapped[str] = mapped_column(Text, nullable=False, default="")
     tlp: Mapped[str | None] = mapped_column(String(12))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+
+class IncidentAttachmentRow(Base):
+    """A file attached to an incident; its content is stored once, by SHA-256, under the home."""
+
+    __tablename__ = "incident_attachments"
+    __audit_type__ = "attachment"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id"), nullable=False, index=True)
+    #: the name the uploader gave, cleaned for display; never used as a path
+    filename: Mapped[str] = mapped_column(String(255), nullable=False)
+    content_type: Mapped[str] = mapped_column(String(127), nullable=False)
+    size: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    uploaded_by: Mapped[str] = mapped_column(String(100), nullable=False)
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
