@@ -18,13 +18,11 @@ import contextlib
 import logging
 import ssl
 from collections import deque
-from typing import cast
 
 from ironwatch import __version__
 from ironwatch.core.clock import Clock, SystemClock
 from ironwatch.ingest.counters import SourceCounters
 from ironwatch.ingest.frames import RawFrame, Transport
-from ironwatch.ingest.sources.addresses import format_peer
 from ironwatch.ingest.sources.relp_protocol import (
     RelpFrame,
     RelpParser,
@@ -76,7 +74,6 @@ class _RelpSession(StreamConnection):
     def __init__(self, listener: RelpListener) -> None:
         super().__init__(listener)
         self.parser = RelpParser(max_data=listener.max_frame)
-        self.peer = "unknown"
         self.is_open = False
         self.expected_txnr = 1
         self.outbox: deque[bytes | _Pending] = deque()
@@ -85,20 +82,6 @@ class _RelpSession(StreamConnection):
         self._paused = False
         self._batch: list[RawFrame] = []
         self._batch_txnrs: list[int] = []
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = cast(asyncio.Transport, transport)
-        listener = self.listener
-        self.peer = format_peer(transport.get_extra_info("peername"))
-        if len(listener.connections) >= listener.max_connections:
-            log.warning(
-                "%s: refusing %s, %d sessions open", listener.source, self.peer, len(listener.connections)
-            )
-            listener.counters.add_failed(1)
-            self.transport.abort()
-            return
-        listener.connections.add(self)
-        listener.counters.connection_opened()
 
     def data_received(self, data: bytes) -> None:
         if self.stopped:

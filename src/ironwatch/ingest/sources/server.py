@@ -12,6 +12,8 @@
 from __future__ import annotations
 
 import logging
+import ssl
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -24,6 +26,7 @@ from ironwatch.ingest.counters import IngestCounters
 from ironwatch.ingest.sources.addresses import parse_host_port
 from ironwatch.ingest.sources.follow import FileFollower
 from ironwatch.ingest.sources.relp import RelpListener
+from ironwatch.ingest.sources.stream_server import StreamListener
 from ironwatch.ingest.sources.syslog_tcp import SyslogTcpListener
 from ironwatch.ingest.sources.syslog_udp import SyslogUdpListener
 from ironwatch.ingest.sources.tls import server_tls_context
@@ -73,6 +76,10 @@ class ListenerConfig(BaseModel):
         if self.tls_require_client_cert and self.tls_ca is None:
             raise ValueError("tls_require_client_cert needs tls_ca, the CA that signs client certificates")
         return self
+
+
+#: name, address, TLS context, listener class, extra options
+_Stream = tuple[str, str | None, ssl.SSLContext | None, Callable[..., StreamListener], dict[str, int]]
 
 
 class _Listener(Protocol):
@@ -134,13 +141,30 @@ async def start_listeners(
             await udp.start()
             group._listeners.append(udp)
             group.addresses["syslog-udp"] = udp.address
-        for name, address, context in (
-            ("syslog-tcp", config.syslog_tcp, None),
-            ("syslog-tls", config.syslog_tls, tls),
-        ):
+        streams: list[
+            tuple[str, str | None, ssl.SSLContext | None, Callable[..., StreamListener], dict[str, int]]
+        ] = [
+            (
+                "syslog-tcp",
+                config.syslog_tcp,
+                None,
+                SyslogTcpListener,
+                {"failure_capture": config.failure_capture},
+            ),
+            (
+                "syslog-tls",
+                config.syslog_tls,
+                tls,
+                SyslogTcpListener,
+                {"failure_capture": config.failure_capture},
+            ),
+            ("relp", config.relp, None, RelpListener, {}),
+            ("relp-tls", config.relp_tls, tls, RelpListener, {}),
+        ]
+        for name, address, context, kind, extra in streams:
             if address:
                 host, port = parse_host_port(address)
-                tcp = SyslogTcpListener(
+                stream = kind(
                     host=host,
                     port=port,
                     writer=spool_writer,
@@ -149,29 +173,12 @@ async def start_listeners(
                     ssl_context=context,
                     clock=clock,
                     max_frame=config.max_frame,
-                    failure_capture=config.failure_capture,
                     max_connections=config.max_connections,
+                    **extra,
                 )
-                await tcp.start()
-                group._listeners.append(tcp)
-                group.addresses[name] = tcp.address
-        for name, address, context in (("relp", config.relp, None), ("relp-tls", config.relp_tls, tls)):
-            if address:
-                host, port = parse_host_port(address)
-                relp = RelpListener(
-                    host=host,
-                    port=port,
-                    writer=spool_writer,
-                    counters=group.counters.source(name),
-                    source=name,
-                    ssl_context=context,
-                    clock=clock,
-                    max_frame=config.max_frame,
-                    max_connections=config.max_connections,
-                )
-                await relp.start()
-                group._listeners.append(relp)
-                group.addresses[name] = relp.address
+                await stream.start()
+                group._listeners.append(stream)
+                group.addresses[name] = stream.address
         for path in config.follow:
             follower = FileFollower(
                 path,

@@ -6,8 +6,11 @@ import asyncio
 import logging
 import ssl
 from collections.abc import Callable
+from typing import cast
 
 from ironwatch.core.errors import ConfigurationError
+from ironwatch.ingest.counters import SourceCounters
+from ironwatch.ingest.sources.addresses import format_peer
 
 log = logging.getLogger(__name__)
 
@@ -19,7 +22,23 @@ class StreamConnection(asyncio.Protocol):
 
     def __init__(self, listener: StreamListener) -> None:
         self.listener = listener
+        self.peer = "unknown"
         self.closed = asyncio.get_running_loop().create_future()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        """Register the connection, or refuse it (counted) when the listener is at its limit."""
+        self.transport = cast(asyncio.Transport, transport)
+        listener = self.listener
+        self.peer = format_peer(transport.get_extra_info("peername"))
+        if len(listener.connections) >= listener.max_connections:
+            log.warning(
+                "%s: refusing %s, %d connections open", listener.source, self.peer, len(listener.connections)
+            )
+            listener.counters.add_failed(1)
+            self.transport.abort()
+            return
+        listener.connections.add(self)
+        listener.counters.connection_opened()
 
     async def shutdown(self) -> None:
         """Stop reading, finish what is owed to the peer, close. Subclasses extend."""
@@ -33,7 +52,13 @@ class StreamConnection(asyncio.Protocol):
 
 
 class StreamListener:
-    """Owns an asyncio server and its connections; subclasses provide ``make_connection``."""
+    """Owns an asyncio server and its connections; subclasses provide ``make_connection``.
+
+    Subclasses also set ``source`` (the name counted under) and ``counters``.
+    """
+
+    source: str
+    counters: SourceCounters
 
     def __init__(
         self, *, host: str, port: int, ssl_context: ssl.SSLContext | None, max_connections: int

@@ -7,15 +7,12 @@ and it slows down instead of us dropping anything.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import ssl
-from typing import cast
 
 from ironwatch.core.clock import Clock, SystemClock
 from ironwatch.ingest.counters import SourceCounters
 from ironwatch.ingest.frames import RawFrame, Transport
-from ironwatch.ingest.sources.addresses import format_peer
 from ironwatch.ingest.sources.framing import Framed, SyslogStreamFramer
 from ironwatch.ingest.sources.stream_server import StreamConnection, StreamListener
 from ironwatch.ingest.spool_writer import SpoolWriter, SpoolWriterClosed
@@ -62,22 +59,7 @@ class _SyslogStreamConnection(StreamConnection):
         self.framer = SyslogStreamFramer(
             max_frame=listener.max_frame, failure_capture=listener.failure_capture
         )
-        self.peer = "unknown"
         self._paused = False
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = cast(asyncio.Transport, transport)
-        listener = self.listener
-        self.peer = format_peer(transport.get_extra_info("peername"))
-        if len(listener.connections) >= listener.max_connections:
-            log.warning(
-                "%s: refusing %s, %d connections open", listener.source, self.peer, len(listener.connections)
-            )
-            listener.counters.add_failed(1)
-            self.transport.abort()
-            return
-        listener.connections.add(self)
-        listener.counters.connection_opened()
 
     def data_received(self, data: bytes) -> None:
         framed = self.framer.feed(data)
