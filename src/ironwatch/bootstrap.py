@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from ironwatch.access import service as access
 from ironwatch.core.clock import Clock, SystemClock
+from ironwatch.core.domain_events import Subscribers
 from ironwatch.core.errors import ConflictError
 from ironwatch.core.principal import Principal, system_principal
 from ironwatch.plan import service as plans
@@ -29,6 +30,8 @@ class Runtime:
     settings: Settings
     db: Database
     clock: Clock = field(default_factory=SystemClock)
+    #: the slices' domain-event handlers (``core.domain_events``), registered by ``build_runtime``
+    subscribers: Subscribers = field(default_factory=Subscribers)
 
     @property
     def attachments(self) -> BlobStore:
@@ -36,7 +39,7 @@ class Runtime:
         return BlobStore(self.settings.home / "attachments")
 
     def uow(self, principal: Principal, *, write: bool = False) -> UnitOfWork:
-        return UnitOfWork(self.db, principal, self.clock, write=write)
+        return UnitOfWork(self.db, principal, self.clock, write=write, subscribers=self.subscribers)
 
     def close(self) -> None:
         self.db.dispose()
@@ -53,7 +56,14 @@ def build_runtime(
     if upgrade and migrate.current_revision(db) != migrate.head_revision():
         log.info("upgrading the database schema to %s", migrate.head_revision())
         migrate.upgrade(db)
-    return Runtime(settings=settings, db=db, clock=clock or SystemClock())
+    runtime = Runtime(settings=settings, db=db, clock=clock or SystemClock())
+    subscribe_slices(runtime.subscribers)
+    return runtime
+
+
+def subscribe_slices(subscribers: Subscribers) -> None:
+    """Register every slice's domain-event handlers (each slice adds its line here)."""
+    del subscribers  # no slice listens yet
 
 
 def ensure_first_admin(runtime: Runtime) -> str | None:

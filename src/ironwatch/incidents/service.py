@@ -6,11 +6,13 @@ the actor; every write is audited by the store.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, Text, exists, false, func, or_, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from ironwatch.core.domain_events import DomainEvent
 from ironwatch.core.errors import ConflictError, NotFoundError, ValidationError
 from ironwatch.core.ids import format_reference, new_id, parse_reference
 from ironwatch.core.lifecycle import IncidentState, check_transition, milestones_reached, parse_state
@@ -82,12 +84,15 @@ def create_incident(
     *,
     status: IncidentState = IncidentState.REPORTED,
     via_report: bool = False,
+    origin: str = "manual",
 ) -> IncidentRow:
     """Open an incident; the principal becomes ``created_by``.
 
     Needs ``incident:create``. With ``via_report=True`` (the reporting intake) it needs
     ``report:submit`` instead, and then opens only a ``reported`` incident without any of the
     fields triage decides (:data:`TRIAGE_FIELDS`), so reporters gain no say over them.
+    ``origin`` says who opened it (``manual``, ``report``, ``triage``) in the ``incident.created``
+    domain event the other slices (notifications, SLA clocks) react to.
     """
     principal = uow.principal
     if via_report:
@@ -124,6 +129,20 @@ def create_incident(
     _check_times(row)
     uow.session.add(row)
     uow.flush()
+    uow.publish(
+        DomainEvent(
+            "incident.created",
+            row.id,
+            {
+                "ref": row.ref,
+                "status": row.status,
+                "priority": row.priority,
+                "severity": row.severity,
+                "category": row.category,
+                "origin": "report" if via_report else origin,
+            },
+        )
+    )
     return row
 
 
@@ -164,17 +183,27 @@ def update_incident(uow: UnitOfWork, key: str, data: s.IncidentUpdate) -> Incide
             raise ValidationError(
                 f"{field} cannot be empty", hint=f"give a value for {field} or leave it out"
             )
+    changed: dict[str, list[object]] = {}
     for field, value in changes.items():
         if field in {"occurred_at", "detected_at"}:
             value = getattr(data, field)
         elif field in {"tags", "affected_assets"}:
             value = sorted(set(value))
+        before = getattr(row, field)
+        if before != value:
+            changed[field] = [_plain(before), _plain(value)]
         setattr(row, field, value)
     _check_times(row)
     if uow.session.is_modified(row):
         row.updated_at = uow.clock.now()
     uow.flush()
+    if changed:
+        uow.publish(DomainEvent("incident.updated", row.id, {"ref": row.ref, "changes": changed}))
     return row
+
+
+def _plain(value: object) -> object:
+    return value.isoformat() if isinstance(value, datetime) else value
 
 
 def transition_incident(uow: UnitOfWork, key: str, to: str, note: str = "") -> IncidentRow:
@@ -203,6 +232,11 @@ def transition_incident(uow: UnitOfWork, key: str, to: str, note: str = "") -> I
     )
     uow.flush()
     uow.set_action(None)
+    uow.publish(
+        DomainEvent(
+            "incident.transitioned", row.id, {"ref": row.ref, "from": current.value, "to": target.value}
+        )
+    )
     return row
 
 

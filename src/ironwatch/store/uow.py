@@ -11,6 +11,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
 from ironwatch.core.clock import Clock
+from ironwatch.core.domain_events import DomainEvent, Subscribers
 from ironwatch.core.errors import ConflictError
 from ironwatch.core.principal import Principal
 from ironwatch.store.audit import AuditContext, lock_chain
@@ -34,8 +35,18 @@ class UnitOfWork:
     principal as actor.
     """
 
-    def __init__(self, db: Database, principal: Principal, clock: Clock, *, write: bool = False) -> None:
+    def __init__(
+        self,
+        db: Database,
+        principal: Principal,
+        clock: Clock,
+        *,
+        write: bool = False,
+        subscribers: Subscribers | None = None,
+    ) -> None:
         self.db = db
+        self.subscribers = subscribers or Subscribers()
+        self.published: list[DomainEvent] = []
         self.principal = principal
         self.clock = clock
         self.write = write
@@ -84,6 +95,18 @@ class UnitOfWork:
         if not self.write:
             raise RuntimeError("only a writing unit of work takes turns with other writers")
         lock_chain(self.session)
+
+    def publish(self, event: DomainEvent) -> None:
+        """Tell the subscribed slices, now and in this transaction (see ``core.domain_events``).
+
+        A handler's failure fails the change that caused it: a notification or SLA clock that
+        must follow an incident is never silently skipped.
+        """
+        if not self.write:
+            raise RuntimeError("only a writing unit of work publishes domain events")
+        self.published.append(event)
+        for handler in self.subscribers.handlers_for(event.kind):
+            handler(self, event)
 
     def on_rollback(self, undo: Callable[[], None]) -> None:
         """Run ``undo`` if this unit of work ends without committing.

@@ -46,6 +46,14 @@ class Match:
     entities: dict[str, str] = field(hash=False)
     dedup_key: str = ""
     timestamp: object = None  # the event's @timestamp/timestamp as given, if any
+    #: ``sigma`` for one event; correlation, anomaly and intel detectors set their own kind
+    kind: str = "sigma"
+    #: ids of the stored events behind the match (set by the detection sink, or by a correlation)
+    event_ids: tuple[str, ...] = ()
+    #: how many events the match stands for (a correlation's count)
+    count: int = 1
+    #: what else the detector reports: indicator and feed, observed and expected values...
+    details: dict[str, object] = field(default_factory=dict, hash=False)
 
     @property
     def attack_techniques(self) -> tuple[str, ...]:

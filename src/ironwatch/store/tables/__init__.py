@@ -1,6 +1,7 @@
 """All tables, so Alembic and the audit trail see one metadata."""
 
 from ironwatch.store.tables.access import LoginAttemptRow, TokenRow, TokenUseRow, UserRow
+from ironwatch.store.tables.alerts import AlertRow
 from ironwatch.store.tables.audit import AuditEntryRow
 from ironwatch.store.tables.base import Base
 from ironwatch.store.tables.events import EventRow, ParseFailureRow
@@ -18,6 +19,7 @@ from ironwatch.store.tables.plan import PlanVersionRow
 from ironwatch.store.tables.reports import ReportRow
 
 __all__ = [
+    "AlertRow",
     "AuditEntryRow",
     "Base",
     "CommentRow",

@@ -1,0 +1,57 @@
+"""Domain events: one slice tells the others what happened, inside the same transaction.
+
+A service publishes ``uow.publish(DomainEvent("incident.created", incident.id, {...}))``; every
+handler subscribed to that kind (or to ``"*"``) runs at once with the same unit of work, so what
+it writes (an outbox row for a notification, an SLA clock) commits or rolls back with the change
+that caused it. Handlers must be quick and must not do I/O beyond the database: sending mail,
+calling webhooks and running actions happen later, from the rows they leave behind.
+
+Kinds in use (``subject_id`` is the incident's or alert's id):
+
+===============================  ===========================================================
+``incident.created``             data: ref, priority, severity, category, via ("manual", "report", "triage")
+``incident.transitioned``        data: ref, from, to
+``incident.updated``             data: ref, changes {field: [old, new]} (priority, assignee, ...)
+``incident.sla_breached``        data: ref, target ("acknowledge"|"contain"|"resolve"), priority, due
+``incident.special_handling``    data: ref, flags (e.g. ["personal_data"])
+``alert.recorded``               data: rule_id, level, new (bool), count
+===============================  ===========================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+ANY = "*"
+
+
+@dataclass(frozen=True)
+class DomainEvent:
+    """Something that happened to one subject (an incident, an alert)."""
+
+    kind: str
+    subject_id: str
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
+# The handler gets the publishing unit of work (typed loosely: core does not know the store).
+Handler = Callable[[Any, DomainEvent], None]
+
+
+class Subscribers:
+    """Who listens to which kind of domain event; built once per process by the composition root."""
+
+    def __init__(self) -> None:
+        self._handlers: dict[str, list[Handler]] = {}
+
+    def subscribe(self, kind: str, handler: Handler) -> None:
+        """Call ``handler(uow, event)`` for every event of ``kind`` (``"*"``: every event)."""
+        self._handlers.setdefault(kind, []).append(handler)
+
+    def handlers_for(self, kind: str) -> list[Handler]:
+        return [*self._handlers.get(kind, ()), *self._handlers.get(ANY, ())]
+
+    def __bool__(self) -> bool:
+        return bool(self._handlers)
