@@ -44,6 +44,18 @@ class Permission(StrEnum):
     ALERTS_TRIAGE = "alerts:triage"
     RULES_READ = "rules:read"
     RULES_WRITE = "rules:write"
+    INTEL_READ = "intel:read"
+    INTEL_WRITE = "intel:write"
+    PLAYBOOK_RUN = "playbook:run"
+    ACTION_REQUEST = "action:request"
+    ACTION_APPROVE = "action:approve"
+    EVIDENCE_READ = "evidence:read"
+    EVIDENCE_WRITE = "evidence:write"
+    NOTIFY_SEND = "notify:send"
+    NOTIFICATION_ACK = "notification:ack"
+    OBLIGATIONS_READ = "obligations:read"
+    OBLIGATIONS_MANAGE = "obligations:manage"
+    REVIEW_WRITE = "review:write"
     METRICS_READ = "metrics:read"
     SYSTEM_STATUS = "system:status"
 
@@ -75,6 +87,18 @@ _DESCRIPTIONS: dict[Permission, str] = {
     Permission.ALERTS_TRIAGE: "triage alerts",
     Permission.RULES_READ: "read detection rules",
     Permission.RULES_WRITE: "change detection rules",
+    Permission.INTEL_READ: "read threat-intelligence indicators",
+    Permission.INTEL_WRITE: "import and expire threat-intelligence feeds",
+    Permission.PLAYBOOK_RUN: "start a playbook on an incident",
+    Permission.ACTION_REQUEST: "request automated response actions (block, isolate, scan...)",
+    Permission.ACTION_APPROVE: "approve another person's destructive action (two-person rule)",
+    Permission.EVIDENCE_READ: "read evidence and its chain of custody",
+    Permission.EVIDENCE_WRITE: "add, handle and export evidence",
+    Permission.NOTIFY_SEND: "send notifications and test channels",
+    Permission.NOTIFICATION_ACK: "acknowledge notifications",
+    Permission.OBLIGATIONS_READ: "read legal and contractual notification obligations",
+    Permission.OBLIGATIONS_MANAGE: "record breach facts and close notification obligations",
+    Permission.REVIEW_WRITE: "write post-incident reviews and their action items",
     Permission.METRICS_READ: "read metrics and reports",
     Permission.SYSTEM_STATUS: "read system status",
 }
@@ -91,11 +115,16 @@ _READ_ALL = frozenset(
         P.METRICS_READ,
         P.SYSTEM_STATUS,
         P.TOKEN_OWN,
+        P.INTEL_READ,
+        P.EVIDENCE_READ,
+        P.OBLIGATIONS_READ,
     }
 )
 _WORK_INCIDENTS = frozenset(
     {P.INCIDENT_CREATE, P.INCIDENT_UPDATE, P.INCIDENT_TRANSITION, P.INCIDENT_COMMENT, P.INCIDENT_TASK}
 )
+# respond on an incident: run its playbook, request actions, handle evidence, acknowledge messages
+_RESPOND = frozenset({P.PLAYBOOK_RUN, P.ACTION_REQUEST, P.EVIDENCE_WRITE, P.NOTIFICATION_ACK})
 
 # report:read_own goes with incident:read: whoever reads incidents may also follow the reports
 # they filed themselves through the reporters' view (one permission per route, no "either of")
@@ -113,12 +142,19 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         P.PLAN_WRITE,
         P.ALERTS_TRIAGE,
         P.RULES_WRITE,
+        P.INTEL_WRITE,
+        P.ACTION_APPROVE,
+        P.NOTIFY_SEND,
+        P.OBLIGATIONS_MANAGE,
+        P.REVIEW_WRITE,
     }
+    | _RESPOND
     | {P.REPORT_SUBMIT, P.REPORT_READ_OWN, P.EVENTS_INGEST},
     # investigates: triage, incidents, rules; not the plan, not the audit trail
     Role.ANALYST: _READ_ALL
     | _WORK_INCIDENTS
-    | {P.ALERTS_TRIAGE, P.RULES_WRITE, P.REPORT_SUBMIT, P.REPORT_READ_OWN},
+    | _RESPOND
+    | {P.ALERTS_TRIAGE, P.RULES_WRITE, P.INTEL_WRITE, P.REVIEW_WRITE, P.REPORT_SUBMIT, P.REPORT_READ_OWN},
     # acts on incidents it works on: tasks, comments, lifecycle; cannot open or triage
     Role.RESPONDER: frozenset(
         {
@@ -130,7 +166,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.TOKEN_OWN,
         }
     )
-    | {P.REPORT_SUBMIT, P.REPORT_READ_OWN, P.EVENTS_READ, P.ALERTS_READ},
+    | _RESPOND
+    | {P.REPORT_SUBMIT, P.REPORT_READ_OWN, P.EVENTS_READ, P.ALERTS_READ, P.EVIDENCE_READ},
     # any member of staff: reports suspected incidents and sees only their own reports
     Role.REPORTER: frozenset({P.REPORT_SUBMIT, P.REPORT_READ_OWN, P.TOKEN_OWN}),
     # read-only, including the audit trail; restricted incidents only where named on them
