@@ -21,6 +21,7 @@ from ironwatch.incidents.router import router as incidents_router
 from ironwatch.ingest.router import metrics_router
 from ironwatch.ingest.router import router as events_router
 from ironwatch.ingest.service import IngestService
+from ironwatch.jobs import JobRunner, background_jobs
 from ironwatch.plan.router import router as plan_router
 from ironwatch.reports.router import router as reports_router
 
@@ -39,7 +40,7 @@ FORM_ALLOWANCE = 1024 * 1024
 
 
 def create_app(runtime: Runtime, *, log_server: bool = True) -> FastAPI:
-    """The API; with ``log_server`` its lifespan also runs the listeners, spool and event pipeline."""
+    """The API; with ``log_server`` its lifespan also runs the log server and the background jobs."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -47,11 +48,14 @@ def create_app(runtime: Runtime, *, log_server: bool = True) -> FastAPI:
         if service is not None:
             await service.start()
             app.state.ingest = service
+        jobs = JobRunner(runtime, background_jobs() if log_server else [])
+        jobs.start()
         app.state.ready = True
         try:
             yield
         finally:
             app.state.ready = False
+            await jobs.close()
             if service is not None:
                 await service.stop()
 
