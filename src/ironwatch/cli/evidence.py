@@ -130,14 +130,15 @@ def show(
         ("tags", ", ".join(view.tags)),
     ):
         console.print(f"  {name:<12} {value}", highlight=False, markup=False)
-    table(
-        "chain of custody",
-        ["#", "when", "action", "who", "purpose", "holder", "location", "note"],
-        [
-            [e.seq, when(e.at), e.action, e.actor, e.purpose, e.holder, e.location, e.note]
-            for e in view.custody
-        ],
-    )
+    console.print("[bold]chain of custody[/]")
+    for e in view.custody:
+        # one entry per block, not a wide table: the purpose and note are sentences
+        console.print(f"  {e.seq:>3}  {when(e.at)}  {e.action}  by {e.actor}", highlight=False, markup=False)
+        for name, value in (("purpose", e.purpose), ("holder", e.holder), ("location", e.location)):
+            if value:
+                console.print(f"       {name}: {value}", highlight=False, markup=False)
+        if e.note:
+            console.print(f"       note: {e.note}", highlight=False, markup=False)
 
 
 @app.command("handle")
