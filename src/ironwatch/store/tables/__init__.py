@@ -18,8 +18,15 @@ from ironwatch.store.tables.incidents import (
 )
 from ironwatch.store.tables.plan import PlanVersionRow
 from ironwatch.store.tables.reports import ReportRow
+from ironwatch.store.tables.review import (
+    ActionItemRow,
+    ReviewFeedbackRow,
+    ReviewRow,
+    TimelineEntryRow,
+)
 
 __all__ = [
+    "ActionItemRow",
     "AlertRow",
     "AuditEntryRow",
     "Base",
@@ -36,7 +43,10 @@ __all__ = [
     "PlanVersionRow",
     "ReferenceCounterRow",
     "ReportRow",
+    "ReviewFeedbackRow",
+    "ReviewRow",
     "TaskRow",
+    "TimelineEntryRow",
     "TokenRow",
     "TokenUseRow",
     "TransitionRow",
