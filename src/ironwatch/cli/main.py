@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from ironwatch import __version__
-from ironwatch.cli import access, admin, events, evidence, incident, plan, report
+from ironwatch.cli import access, admin, events, evidence, incident, metrics, plan, report, review, timeline
 from ironwatch.cli.context import state
 from ironwatch.cli.serve import serve
 
@@ -46,7 +46,12 @@ app.command("ingest")(events.ingest)
 app.command("follow")(events.follow)
 app.command("status")(events.status)
 app.add_typer(events.events, name="events")
+incident.app.command("timeline")(timeline.show_timeline)
+incident.app.command("timeline-add")(timeline.add_entry)
 app.add_typer(incident.app, name="incident")
+app.add_typer(review.app, name="review")
+app.command("action-items")(review.action_items)
+app.command("metrics")(metrics.metrics)
 app.add_typer(evidence.app, name="evidence")
 app.add_typer(plan.app, name="plan")
 app.add_typer(report.app, name="report")

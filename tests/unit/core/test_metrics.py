@@ -93,7 +93,7 @@ TARGETS = {
 
 
 def test_now_is_705_hours_after_the_base() -> None:
-    assert NOW - B == timedelta(hours=705)
+    assert timedelta(hours=705) == NOW - B
 
 
 def test_percentiles_interpolate_between_closest_ranks() -> None:

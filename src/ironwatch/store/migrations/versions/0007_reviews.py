@@ -12,7 +12,6 @@ from alembic import op
 
 import ironwatch.store.types
 
-
 revision = "0007"
 down_revision = "0006"
 branch_labels = None
