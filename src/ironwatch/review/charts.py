@@ -8,6 +8,7 @@ the report still has the chart's labels and figures as searchable text.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 from collections.abc import Sequence
@@ -15,11 +16,14 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.axis import Axis
     from matplotlib.figure import Figure
 
 #: colours of the series (colour-blind safe, from the Okabe-Ito palette)
 BLUE, ORANGE, GREEN, GREY = "#0072B2", "#E69F00", "#009E73", "#999999"
 _PROLOGUE = re.compile(r"^.*?(?=<svg)", re.S)
+_ID = re.compile(r'\bid="([^"]+)"')
+_REF = re.compile(r'(href="|url\()#')
 
 
 def _figure(width: float = 6.4, height: float = 2.8) -> tuple[Figure, Axes]:
@@ -42,7 +46,11 @@ def _svg(figure: Figure) -> str:
     out = io.StringIO()
     figure.savefig(out, format="svg", metadata={"Date": None})
     # inline in HTML: drop the XML declaration and doctype in front of <svg>
-    return _PROLOGUE.sub("", out.getvalue(), count=1)
+    svg = _PROLOGUE.sub("", out.getvalue(), count=1)
+    # every chart names its parts line2d_1, text_1...: prefix them so several charts share one page
+    prefix = "c" + hashlib.sha256(svg.encode()).hexdigest()[:8] + "-"
+    svg = _ID.sub(lambda m: f'id="{prefix}{m.group(1)}"', svg)
+    return _REF.sub(lambda m: f"{m.group(1)}#{prefix}", svg)
 
 
 def _label_bars(axes: Axes, values: Sequence[float], fmt: str) -> None:
@@ -50,11 +58,19 @@ def _label_bars(axes: Axes, values: Sequence[float], fmt: str) -> None:
         axes.bar_label(container, labels=[fmt.format(v) for v in values], fontsize=7, padding=2)  # type: ignore[arg-type]
 
 
+def _whole_numbers(axis: Axis) -> None:
+    """Ticks at whole numbers only: the charts count incidents."""
+    from matplotlib.ticker import MaxNLocator
+
+    axis.set_major_locator(MaxNLocator(integer=True))
+
+
 def bar_chart(labels: Sequence[str], values: Sequence[float], *, title: str, ylabel: str = "") -> str:
     """Vertical bars with their values printed on them, e.g. incidents per month."""
     figure, axes = _figure()
     axes.bar(list(labels), list(values), color=BLUE)
     _label_bars(axes, values, "{:g}")
+    _whole_numbers(axes.yaxis)
     axes.set_title(title, fontsize=10)
     axes.set_ylabel(ylabel, fontsize=8)
     if len(labels) > 8:
@@ -67,6 +83,7 @@ def horizontal_bars(labels: Sequence[str], values: Sequence[float], *, title: st
     figure, axes = _figure(height=max(1.6, 0.35 * len(labels) + 0.9))
     axes.barh(list(reversed(labels)), list(reversed(values)), color=ORANGE)
     _label_bars(axes, list(reversed(values)), "{:g}")
+    _whole_numbers(axes.xaxis)
     axes.set_title(title, fontsize=10)
     axes.set_xlabel(xlabel, fontsize=8)
     return _svg(figure)
