@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from ironwatch.core.clock import ensure_utc
 from ironwatch.core.errors import ValidationError
@@ -14,12 +14,16 @@ from ironwatch.incidents.schemas import UTCTime
 
 #: a MITRE ATT&CK technique or sub-technique id
 Technique = Annotated[
-    str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^T\d{4}(\.\d{3})?$")
+    str,
+    BeforeValidator(lambda v: v.strip().upper() if isinstance(v, str) else v),
+    StringConstraints(pattern=r"^T\d{4}(\.\d{3})?$"),
 ]
 Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 LongText = Annotated[str, StringConstraints(max_length=100_000)]
 Key = Annotated[
-    str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")
+    str,
+    BeforeValidator(lambda v: v.strip().lower() if isinstance(v, str) else v),
+    StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$"),
 ]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 
