@@ -1,4 +1,4 @@
-"""The lessons-learned API: timeline (JSON, CSV, manual entries), review flow, action items, metrics, reports."""
+"""The lessons-learned API: timeline (JSON, CSV, manual entries), review flow, action items, metrics."""
 
 from __future__ import annotations
 
