@@ -2,6 +2,7 @@
 
 from ironwatch.store.tables.access import LoginAttemptRow, TokenRow, TokenUseRow, UserRow
 from ironwatch.store.tables.alerts import AlertRow
+from ironwatch.store.tables.anomaly import AnomalyBaselineRow
 from ironwatch.store.tables.audit import AuditEntryRow
 from ironwatch.store.tables.base import Base
 from ironwatch.store.tables.events import EventRow, ParseFailureRow
@@ -15,11 +16,13 @@ from ironwatch.store.tables.incidents import (
     TaskRow,
     TransitionRow,
 )
+from ironwatch.store.tables.intel import IndicatorRow, IndicatorSourceRow
 from ironwatch.store.tables.plan import PlanVersionRow
 from ironwatch.store.tables.reports import ReportRow
 
 __all__ = [
     "AlertRow",
+    "AnomalyBaselineRow",
     "AuditEntryRow",
     "Base",
     "CommentRow",
@@ -27,6 +30,8 @@ __all__ = [
     "IncidentAttachmentRow",
     "IncidentMemberRow",
     "IncidentRow",
+    "IndicatorRow",
+    "IndicatorSourceRow",
     "LoginAttemptRow",
     "ObservableRow",
     "ParseFailureRow",
