@@ -17,6 +17,7 @@ from ironwatch.api import problems
 from ironwatch.api.deps import Authenticated
 from ironwatch.api.hardening import BodyLimit, PathLimit, SecurityHeaders
 from ironwatch.bootstrap import Runtime
+from ironwatch.detect.intel.router import router as intel_router
 from ironwatch.incidents.router import router as incidents_router
 from ironwatch.ingest.router import metrics_router
 from ironwatch.ingest.router import router as events_router
@@ -33,6 +34,7 @@ API_ROUTERS: list[tuple[str, APIRouter]] = [
     ("/api/v1", events_router),
     ("", metrics_router),
     ("/api/v1", plan_router),
+    ("/api/v1", intel_router),
 ]
 #: routes that take attachments: their bodies may be as large as the attachments allow, plus the form
 REPORT_INTAKE_PATHS = ("/api/v1/reports", "/api/v1/reports/public")
