@@ -63,6 +63,22 @@ HASH_NAMES = {"md5": "md5", "sha1": "sha1", "sha256": "sha256"}
 SYSMON_HASHES = ("Hashes", "Hash")
 
 
+def field_kind(name: str) -> str | None:
+    """What the matcher looks for in a field: address, domain, url, email, a hash type, sysmon, or nothing."""
+    if name in _BY_NAME:
+        return _BY_NAME[name]
+    return HASH_NAMES.get(name.rpartition(".")[2].lower())
+
+
+_BY_NAME: dict[str, str] = {
+    **dict.fromkeys(ADDRESS_FIELDS, "address"),
+    **dict.fromkeys(DOMAIN_FIELDS, "domain"),
+    **dict.fromkeys(URL_FIELDS, "url"),
+    **dict.fromkeys(EMAIL_FIELDS, "email"),
+    **dict.fromkeys(SYSMON_HASHES, "sysmon"),
+}
+
+
 def strings(value: object) -> Iterator[str]:
     """The non-empty strings in a field value (a string, or a list of them)."""
     if isinstance(value, str):
@@ -74,30 +90,18 @@ def strings(value: object) -> Iterator[str]:
                 yield item
 
 
-def hash_values(fields: Mapping[str, object]) -> Iterator[tuple[str, str, str]]:
-    """``(hash type, lower-case digest, field)`` for every hash the event carries."""
-    for key, value in fields.items():
-        kind = HASH_NAMES.get(key.rpartition(".")[2].lower())
-        if kind is not None:
-            for text in strings(value):
-                yield kind, text.lower(), key
-    for key in SYSMON_HASHES:
-        listed = fields.get(key)
-        if isinstance(listed, str):
-            for part in listed.split(","):
-                name, sep, digest = part.partition("=")
-                kind = HASH_NAMES.get(name.strip().lower())
-                if sep and kind is not None:
-                    yield kind, digest.strip().lower(), key
+def sysmon_hashes(listed: str) -> Iterator[tuple[str, str]]:
+    """``(hash type, lower-case digest)`` from Sysmon's ``SHA256=...,MD5=...``."""
+    for part in listed.split(","):
+        name, sep, digest = part.partition("=")
+        kind = HASH_NAMES.get(name.strip().lower())
+        if sep and kind is not None:
+            yield kind, digest.strip().lower()
 
 
-def url_values(fields: Mapping[str, object]) -> Iterator[tuple[str, str]]:
-    """``(url, field)``; a path-only URL (``/login``) is completed with the event's host."""
-    for key in URL_FIELDS:
-        for text in strings(fields.get(key)):
-            if text.startswith("/"):
-                host = next((h for k in URL_HOST_FIELDS for h in strings(fields.get(k))), None)
-                if host is None:
-                    continue
-                text = f"http://{host}{text}"
-            yield text, key
+def complete_url(text: str, fields: Mapping[str, object]) -> str | None:
+    """A URL as given, or a path-only one (``/login``) completed with the event's host; None without one."""
+    if not text.startswith("/"):
+        return text
+    host = next((h for k in URL_HOST_FIELDS for h in strings(fields.get(k))), None)
+    return f"http://{host}{text}" if host is not None else None

@@ -10,6 +10,7 @@ by suffix, label by label (``a.b.evil.example`` tries ``a.b.evil.example``, ``b.
 from __future__ import annotations
 
 import ipaddress
+import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -38,6 +39,18 @@ class IndicatorRecord:
 
 
 _Bucket = dict[str, list[IndicatorRecord]]
+#: indicator type -> the kinds of event field that can match it
+_WANTED: dict[str, tuple[str, ...]] = {
+    "ipv4": ("address",),
+    "ipv6": ("address",),
+    "cidr": ("address",),
+    "domain": ("domain", "url"),
+    "url": ("url",),
+    "email": ("email",),
+    "md5": ("md5", "sysmon"),
+    "sha1": ("sha1", "sysmon"),
+    "sha256": ("sha256", "sysmon"),
+}
 
 
 class IndicatorIndex:
@@ -48,12 +61,15 @@ class IndicatorIndex:
         # version -> prefix length -> network integer -> records
         self.networks: dict[int, dict[int, dict[int, list[IndicatorRecord]]]] = {4: {}, 6: {}}
         self._prefixes: dict[int, list[int]] = {4: [], 6: []}
+        #: the kinds of event field worth reading (``event_values.field_kind``) for what is indexed
+        self._wanted: set[str] = set()
         self.size = 0
         for record in records:
             self.add(record)
 
     def add(self, record: IndicatorRecord) -> None:
         self.size += 1
+        self._wanted.update(_WANTED[record.type])
         if record.type == "cidr":
             network = ipaddress.ip_network(record.value)
             by_length = self.networks[network.version].setdefault(network.prefixlen, {})
@@ -67,6 +83,10 @@ class IndicatorIndex:
     def __len__(self) -> int:
         return self.size
 
+    def looks_for(self, field_kind: str) -> bool:
+        """Whether a field of this kind (address, domain, url, email, sysmon, md5...) can match anything."""
+        return field_kind in self._wanted
+
     def exact_match(self, kind: str, value: str) -> list[IndicatorRecord]:
         """Indicators of ``kind`` (``ip`` for addresses) whose value is exactly ``value``."""
         bucket = self.exact.get(kind)
@@ -74,19 +94,28 @@ class IndicatorIndex:
 
     def match_address(self, address: str) -> list[IndicatorRecord]:
         """Address indicators equal to it and network indicators containing it."""
-        try:
-            ip = ipaddress.ip_address(address)
-        except ValueError:
-            return []
-        # an IPv4-mapped IPv6 address (::ffff:192.0.2.1) is the IPv4 address
-        if ip.version == 6 and ip.ipv4_mapped is not None:
-            ip = ip.ipv4_mapped
-        found = list(self.exact_match("ip", str(ip)))
-        prefixes = self._prefixes[ip.version]
+        if ":" in address:
+            try:
+                ip = ipaddress.ip_address(address)
+            except ValueError:
+                return []
+            # an IPv4-mapped IPv6 address (::ffff:192.0.2.1) is the IPv4 address
+            if ip.version == 6 and ip.ipv4_mapped is not None:
+                ip = ip.ipv4_mapped
+            version, number, text = ip.version, int(ip), str(ip)
+        else:
+            try:  # the C parser: an order of magnitude faster than ipaddress for dotted quads
+                number = int.from_bytes(socket.inet_pton(socket.AF_INET, address), "big")
+            except OSError:
+                return []
+            version, text = 4, address
+        bucket = self.exact.get("ip")
+        exact = bucket.get(text) if bucket else None
+        found = list(exact) if exact else []
+        prefixes = self._prefixes[version]
         if prefixes:
-            bits = 32 if ip.version == 4 else 128
-            number = int(ip)
-            tables = self.networks[ip.version]
+            bits = 32 if version == 4 else 128
+            tables = self.networks[version]
             for length in prefixes:
                 shift = bits - length
                 hit = tables[length].get((number >> shift) << shift)

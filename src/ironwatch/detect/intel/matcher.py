@@ -10,23 +10,19 @@ old logs matches what was known to be bad then... as far as the feed still holds
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from datetime import datetime
 
-from ironwatch.detect.intel.event_values import (
-    ADDRESS_FIELDS,
-    DOMAIN_FIELDS,
-    EMAIL_FIELDS,
-    hash_values,
-    strings,
-    url_values,
-)
+from ironwatch.detect.intel.event_values import complete_url, field_kind, strings, sysmon_hashes
 from ironwatch.detect.intel.index import IndicatorIndex, IndicatorRecord
 from ironwatch.detect.intel.indicator import normalise_url
 from ironwatch.detect.sigma.match import Match, dedup_key, extract_entities
 from ironwatch.ingest.event import Event
 
 log = logging.getLogger("ironwatch.detect.intel")
+_UNKNOWN = "?"
+#: field names whose kind the matcher remembers (names come from data, so their number is capped)
+MAX_FIELD_NAMES = 10_000
 
 
 def level_for(confidence: int) -> str:
@@ -65,6 +61,7 @@ class IntelMatcher:
         self.refresh_seconds = refresh_seconds
         self.matches = 0
         self.reloads = 0
+        self._kinds: dict[str, str | None] = {}
         if index is None and version is not None and load is not None:
             self.refresh()
 
@@ -98,39 +95,59 @@ class IntelMatcher:
         if not index.size:
             return []
         fields = event.fields
+        kinds = self._kinds
         hits: dict[int, tuple[IndicatorRecord, str, str]] = {}
-        for key in ADDRESS_FIELDS:
-            for value in strings(fields.get(key)):
-                for record in index.match_address(value):
-                    hits.setdefault(record.id, (record, key, value))
-        if "domain" in index.exact:
-            for key in DOMAIN_FIELDS:
-                for value in strings(fields.get(key)):
-                    for record in index.match_domain(value):
-                        hits.setdefault(record.id, (record, key, value))
-        if "url" in index.exact or "domain" in index.exact:
-            for url, key in url_values(fields):
-                self._match_url(index, url, key, hits)
-        if "email" in index.exact:
-            for key in EMAIL_FIELDS:
-                for value in strings(fields.get(key)):
-                    for record in index.exact_match("email", value.lower()):
-                        hits.setdefault(record.id, (record, key, value))
-        if "md5" in index.exact or "sha1" in index.exact or "sha256" in index.exact:
-            for kind, digest, key in hash_values(fields):
-                for record in index.exact_match(kind, digest):
-                    hits.setdefault(record.id, (record, key, digest))
+        for key, value in fields.items():
+            kind = kinds.get(key, _UNKNOWN)
+            if kind is _UNKNOWN:
+                kind = self._classify(key)
+            if kind is None or not index.looks_for(kind):
+                continue
+            for text in (value,) if type(value) is str else strings(value):
+                if not text or text == "-":
+                    continue
+                if kind == "address":
+                    found = index.match_address(text)
+                elif kind == "domain":
+                    found = index.match_domain(text)
+                elif kind == "url":
+                    self._match_url(index, text, key, fields, hits)
+                    continue
+                elif kind == "email":
+                    found = index.exact_match("email", text.lower())
+                elif kind == "sysmon":
+                    for hash_kind, digest in sysmon_hashes(text):
+                        for record in index.exact_match(hash_kind, digest):
+                            hits.setdefault(record.id, (record, key, digest))
+                    continue
+                else:
+                    found = index.exact_match(kind, text.lower())
+                for record in found:
+                    hits.setdefault(record.id, (record, key, text))
         if not hits:
             return []
         when = event.effective_time
-        found = [self._match(event, r, key, value) for r, key, value in hits.values() if r.valid_at(when)]
-        self.matches += len(found)
-        return found
+        matches = [self._match(event, r, key, value) for r, key, value in hits.values() if r.valid_at(when)]
+        self.matches += len(matches)
+        return matches
+
+    def _classify(self, key: str) -> str | None:
+        kind = field_kind(key)
+        if len(self._kinds) < MAX_FIELD_NAMES:  # field names from data: remember a bounded number
+            self._kinds[key] = kind
+        return kind
 
     @staticmethod
     def _match_url(
-        index: IndicatorIndex, url: str, key: str, hits: dict[int, tuple[IndicatorRecord, str, str]]
+        index: IndicatorIndex,
+        text: str,
+        key: str,
+        fields: Mapping[str, object],
+        hits: dict[int, tuple[IndicatorRecord, str, str]],
     ) -> None:
+        url = complete_url(text, fields)
+        if url is None:
+            return
         try:
             canonical = normalise_url(url)
         except ValueError:
