@@ -131,7 +131,7 @@ def main() -> None:
         matches += len(matcher.observe(event, ()))
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     count = len(stream)
-    print(f"indicators: {len(index):,} (index built in {built:.2f} s, {memory / 2**20:.0f} MiB for records and index)")
+    print(f"indicators: {len(index):,} (built in {built:.2f} s, {memory / 2**20:.0f} MiB: records + index)")
     print(f"events: {count:,}; {matches:,} matches; load average {os.getloadavg()[0]:.2f}")
     print(f"wall: {count / elapsed:,.0f} events/s; CPU: {count / cpu:,.0f} events/s")
 

@@ -6,6 +6,7 @@ from ironwatch.store.tables.anomaly import AnomalyBaselineRow
 from ironwatch.store.tables.audit import AuditEntryRow
 from ironwatch.store.tables.base import Base
 from ironwatch.store.tables.events import EventRow, ParseFailureRow
+from ironwatch.store.tables.evidence import CustodyEntryRow, EvidenceRow
 from ironwatch.store.tables.incidents import (
     CommentRow,
     IncidentAttachmentRow,
@@ -26,7 +27,9 @@ __all__ = [
     "AuditEntryRow",
     "Base",
     "CommentRow",
+    "CustodyEntryRow",
     "EventRow",
+    "EvidenceRow",
     "IncidentAttachmentRow",
     "IncidentMemberRow",
     "IncidentRow",
