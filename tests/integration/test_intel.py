@@ -176,5 +176,8 @@ def test_intel_over_the_api(runtime: Runtime) -> None:
     listed = writer.get("/api/v1/intel", params={"source": "inline"}).json()
     assert [(i["value"], i["tlp"], i["active"]) for i in listed] == [("evil.example", "red", True)]
     assert writer.post("/api/v1/intel/expire", json={"source": "inline"}).json()["expired"] == 1
+    # a date without a zone is UTC; every blocklist indicator was imported after it, so none is stale
+    stale = writer.post("/api/v1/intel/expire", json={"source": "blocklist", "before": "2026-01-01"})
+    assert stale.status_code == 200 and stale.json()["expired"] == 0
     reader = client(runtime, token_for(runtime, "resp", "responder"))
     assert reader.post("/api/v1/intel/expire", json={"all_past": True}).status_code == 403

@@ -4,7 +4,7 @@
 :class:`IndicatorIndex` (no I/O); ``tick`` asks the feed whether the indicators changed (one
 cheap query, at most every ``refresh_seconds``) and swaps in a freshly built index when they
 did. An indicator matches only inside its validity window at the event's time, so a replay of
-old logs matches what was known to be bad then... as far as the feed still holds it.
+old logs is judged by what the feeds held valid when the events happened.
 """
 
 from __future__ import annotations

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 IndicatorType = Literal["ipv4", "ipv6", "cidr", "domain", "url", "sha256", "sha1", "md5", "email"]
 FeedFormat = Literal["auto", "stix", "misp", "csv", "list"]
@@ -73,6 +73,14 @@ class ExpireRequest(BaseModel):
         default=None, description="indicators not (re)imported since this time (stale)"
     )
     all_past: bool = Field(default=False, description="indicators whose validity has ended")
+
+    @field_validator("before", mode="after")
+    @classmethod
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        """A time without a zone is UTC (``2026-01-01`` means midnight UTC)."""
+        if value is None:
+            return None
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 class ExpireSummary(BaseModel):
