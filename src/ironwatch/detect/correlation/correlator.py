@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 #: a correlation match keeps the ids of this many contributing events (the alert keeps 100)
 MAX_EVENT_IDS = 100
 MAX_LISTED_VALUES = 50
+_EMPTY = frozenset({"", "-", "null", "NULL"})
 _ENTITY_OF = {key: name for name, keys in ENTITY_FIELDS.items() for key in keys}
 
 
@@ -217,10 +218,12 @@ class Correlator:
 
 
 def _field_value(fields: Mapping[str, object], name: str) -> str | None:
+    """The field as text; absent, structured and placeholder values (Windows writes ``-``) are None."""
     value = fields.get(name)
-    if value is None or isinstance(value, dict | list | tuple) or value == "":
+    if value is None or isinstance(value, dict | list | tuple):
         return None
-    return str(value)
+    text = str(value)
+    return None if text in _EMPTY else text
 
 
 def _match(spec: CorrelationSpec, firing: Firing) -> Match:
