@@ -289,3 +289,16 @@ def test_unknown_references_and_cycles_are_reported_not_run(load_yaml: LoadYaml)
     assert "nope" in reasons[cid("c0")]
     assert "cycle" in reasons[cid("loop_a")] and "cycle" in reasons[cid("loop_b")]
     assert run(Engine(ruleset), correlator, [login(0)]) == []
+
+
+def test_a_tick_past_the_window_in_event_time_closes_groups_of_a_finished_replay(
+    load_yaml: LoadYaml,
+) -> None:
+    """Old events received now: the watermark (event time) passing the window ends the groups."""
+    engine, correlator = build(load_yaml, BRUTE)
+    received = 10 * 365 * 86400.0  # received ten years after the events happened
+    run(engine, correlator, [login(0, received=received), login(1, received=received)])
+    correlator.tick(T0 + timedelta(minutes=1))
+    assert correlator.state_size() == (1, 2)
+    correlator.tick(T0 + timedelta(minutes=7))
+    assert correlator.state_size() == (0, 0)

@@ -151,19 +151,24 @@ class Correlator:
                     firings = self._count(ref, event.fields, time, received, (event.id,))
                     found.extend(self._cascade(ref.spec, firings))
         if self._processing >= self._last_expiry + 1.0:
-            found.extend(self._expire(full=False))
+            found.extend(self._expire(watermark=None))
         return found
 
     def tick(self, now: datetime) -> list[Match]:
-        """Close windows that ended and forget idle groups; the matches windows closing produce."""
-        self._processing = max(self._processing, now.timestamp())
-        return self._expire(full=True)
+        """Close windows that ended and forget idle groups; the matches windows closing produce.
 
-    def _expire(self, *, full: bool) -> list[Match]:
+        ``now`` is the event time the stream has reached (the sink's watermark); it also moves
+        the processing clock on when it is ahead of the last receive time.
+        """
+        watermark = now.timestamp()
+        self._processing = max(self._processing, watermark)
+        return self._expire(watermark=watermark)
+
+    def _expire(self, *, watermark: float | None) -> list[Match]:
         self._last_expiry = self._processing
         found: list[Match] = []
         for index, windows in self._windows.items():
-            found.extend(self._cascade(index, windows.expire(self._processing, full=full)))
+            found.extend(self._cascade(index, windows.expire(self._processing, watermark=watermark)))
         return found
 
     def _count(

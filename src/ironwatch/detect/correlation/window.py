@@ -10,8 +10,9 @@ entry falls outside it or when the group has been idle (processing time) past th
 
 Memory: at most ``max_groups`` groups per rule (least recently updated evicted first) and
 ``max_entries`` entries per group (oldest evicted first); entries older than the group's newest
-minus the timespan and the allowed lateness are pruned on every add, idle groups on every
-expiry pass. Every eviction and every dropped late entry is counted in :class:`WindowStats`.
+minus the timespan and the allowed lateness are pruned on every add; groups idle in processing
+time on every expiry pass, and groups whose window the event-time watermark has passed on every
+tick. Every eviction and every dropped late entry is counted in :class:`WindowStats`.
 """
 
 from __future__ import annotations
@@ -169,11 +170,12 @@ class RuleWindows:
             return [firing] if firing else []
         return self._close_passed_windows(group)
 
-    def expire(self, now: float, *, full: bool = False) -> list[Firing]:
-        """Remove idle groups (no entry for the timespan plus lateness, in processing time).
+    def expire(self, now: float, *, watermark: float | None = None) -> list[Firing]:
+        """Remove idle groups: no entry for the timespan plus lateness, in processing time (``now``).
 
-        Upper-bound rules evaluate a group's window when it closes; ``full`` also closes the
-        windows of groups that are not at the front of the idle order (a tick, not every event).
+        With ``watermark`` (a tick: the event time the stream has reached) every group is also
+        checked against event time, so windows close after a replay has ended, and upper-bound
+        rules decide the windows that are over.
         """
         firings: list[Firing] = []
         grace = self._limits.lateness_seconds
@@ -185,11 +187,19 @@ class RuleWindows:
             self._stats.expired_groups += 1
             if not self._lower_only:
                 firings.extend(self._close(group, until=None))
-        if full and not self._lower_only:
-            for values, group in list(self._groups.items()):
-                if max(group.opened_received + self.span, group.last_received) + grace <= now:
-                    del self._groups[values]
-                    self._stats.expired_groups += 1
+        if watermark is None:
+            return firings
+        for values, group in list(self._groups.items()):
+            if self._lower_only:
+                over = group.newest + self.span + grace <= watermark
+            else:
+                start = group.entries[0].time if group.entries else group.newest
+                processing_end = max(group.opened_received + self.span, group.last_received) + grace
+                over = start + self.span + grace <= watermark or processing_end <= now
+            if over:
+                del self._groups[values]
+                self._stats.expired_groups += 1
+                if not self._lower_only:
                     firings.extend(self._close(group, until=None))
         return firings
 
