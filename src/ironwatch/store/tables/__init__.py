@@ -15,6 +15,7 @@ from ironwatch.store.tables.incidents import (
     TaskRow,
     TransitionRow,
 )
+from ironwatch.store.tables.notifications import NotificationRow
 from ironwatch.store.tables.plan import PlanVersionRow
 from ironwatch.store.tables.reports import ReportRow
 
@@ -28,6 +29,7 @@ __all__ = [
     "IncidentMemberRow",
     "IncidentRow",
     "LoginAttemptRow",
+    "NotificationRow",
     "ObservableRow",
     "ParseFailureRow",
     "PlanVersionRow",
