@@ -102,7 +102,7 @@ def occasion_for(trigger: Trigger, kind: str, data: Mapping[str, Any]) -> Occasi
 
 
 def rule_matches(rule: Rule, trigger: Trigger, incident: IncidentRow | None) -> bool:
-    if trigger not in rule.on:
+    if trigger not in rule.when:
         return False
     if rule.priorities and (incident is None or incident.priority not in rule.priorities):
         return False

@@ -163,10 +163,10 @@ class Trigger(StrEnum):
 
 
 class Rule(PlanModel):
-    """When one of ``on`` happens (and the filters match), tell ``audiences``."""
+    """When one of ``when`` happens (and the filters match), tell ``audiences``."""
 
     id: Identifier
-    on: tuple[Trigger, ...] = Field(min_length=1)
+    when: tuple[Trigger, ...] = Field(min_length=1, description="what triggers it")
     priorities: tuple[str, ...] = Field(default=(), description="only incidents of these priorities")
     states: tuple[str, ...] = Field(default=(), description="transitions: only into these states")
     audiences: tuple[Identifier, ...] = Field(min_length=1)
