@@ -12,9 +12,12 @@ from sqlalchemy import text
 from ironwatch.bootstrap import Runtime
 from ironwatch.core.clock import FrozenClock
 from ironwatch.core.domain_events import DomainEvent
+from ironwatch.core.errors import ConflictError
+from ironwatch.core.principal import system_principal
 from ironwatch.incidents import service as incidents
 from ironwatch.notify import service as notify
-from ironwatch.notify.dispatch import deliver_due
+from ironwatch.notify.acks import acknowledge
+from ironwatch.notify.dispatch import claim_due, deliver_due
 from ironwatch.notify.escalation import escalate_due
 from ironwatch.store.tables import NotificationRow
 from tests.fixtures.notify import SMTP_PASSWORD, WEBHOOK_KEY, SmtpSink, WebhookReceiver, html_of, text_of
@@ -161,11 +164,8 @@ def test_tlp_red_content_never_reaches_an_external_audience(
     (manager,) = smtp.to("cara@tiny.example")  # internal, cleared for amber: told, content withheld
     assert secret_title not in str(manager) and "payslips" not in str(manager)
     assert "[withheld: TLP:RED content" in text_of(manager)
-    with pytest.raises(Exception, match="withheld"):
-        with comms.uow(OPERATOR, write=True) as uow:
-            from ironwatch.notify.acks import acknowledge
-
-            acknowledge(uow, regulator.id)
+    with pytest.raises(ConflictError, match="withheld"), comms.uow(OPERATOR, write=True) as uow:
+        acknowledge(uow, regulator.id)
 
 
 def test_a_webhook_is_retried_after_a_500_and_then_delivered(
@@ -232,9 +232,6 @@ def test_a_missing_secret_fails_the_delivery_with_a_hint(
 def test_a_dispatcher_that_stopped_mid_send_does_not_send_twice(
     comms: Runtime, open_incident: OpenIncident, webhook: WebhookReceiver, clock: FrozenClock
 ) -> None:
-    from ironwatch.core.principal import system_principal
-    from ironwatch.notify.dispatch import claim_due
-
     ref = open_incident(priority="P4")
     with comms.uow(system_principal("crashed"), write=True) as uow:
         assert len(claim_due(uow, public_url="http://x")) == 1  # claimed, then the process died
