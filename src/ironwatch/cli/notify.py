@@ -44,21 +44,19 @@ def log(
         emit_json(items)
         return
     table(
-        f"Notifications for {ref.upper()} ({len(items)})",
-        ["Id", "Created", "Rule", "Audience", "Recipient", "Channel", "Status", "Tries", "Ack", "SHA-256"],
+        f"Notifications for {ref.upper()} ({len(items)}); content hashes: --json or --csv",
+        ["Id", "Created", "Rule", "To", "Via", "Status", "Tries", "Acknowledged"],
         [
             [
                 i.id,
                 when(i.created_at),
                 i.rule + (f" L{i.escalation_level}" if i.escalation_level else ""),
-                i.audience,
-                i.recipient,
+                f"{i.audience}: {i.recipient}",
                 i.channel,
                 i.status + (f" ({i.last_error})" if i.last_error and i.status != "sent" else ""),
                 i.attempts,
                 f"{when(i.acknowledged_at)} {i.acknowledged_by or ''}".strip()
                 or (f"due {when(i.ack_due_at)}" if i.ack_due_at else ""),
-                i.content_sha256[:12],
             ]
             for i in items
         ],

@@ -227,6 +227,10 @@ class Communication(PlanModel):
                     found.append(
                         unknown_reference(("rules", i, "audiences", j), audience_id, "audience", audiences)
                     )
+        if self.escalation_channel is not None and self.escalation_channel not in channels:
+            at = ("escalation_channel",)
+            found.append(unknown_reference(at, self.escalation_channel, "channel", channels))
+        found += _template_problems(self.templates)
         raise_if_any(found)
         return self
 

@@ -7,6 +7,7 @@ apprise's own log, which can show them, is kept quiet below warnings.
 from __future__ import annotations
 
 import logging
+import warnings
 from datetime import datetime
 
 import apprise
@@ -24,15 +25,19 @@ class AppriseSender:
 
     def send(self, message: OutgoingMessage, *, now: datetime) -> None:
         del now  # the services stamp their own time
-        notifier = apprise.Apprise()
-        for url in self._urls:
-            if not notifier.add(url):
-                raise DeliveryError(
-                    f"the secret {self.config.secret} holds a URL apprise does not understand",
-                    retryable=False,
-                )
         body = message.text
         if message.metadata.get("ack_url"):
             body += f"\n\nAcknowledge: {message.metadata['ack_url']}"
-        if not notifier.notify(title=message.subject, body=body):
+        with warnings.catch_warnings():
+            # apprise's plugins import standard modules Python deprecates (imghdr); not our users' concern
+            warnings.simplefilter("ignore", DeprecationWarning)
+            notifier = apprise.Apprise()
+            for url in self._urls:
+                if not notifier.add(url):
+                    raise DeliveryError(
+                        f"the secret {self.config.secret} holds a URL apprise does not understand",
+                        retryable=False,
+                    )
+            delivered = notifier.notify(title=message.subject, body=body)
+        if not delivered:
             raise DeliveryError(f"apprise could not deliver to every service of channel {self.config.id}")
