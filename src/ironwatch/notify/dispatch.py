@@ -161,10 +161,29 @@ def record_outcome(
     return row
 
 
+def anything_due(uow: UnitOfWork) -> bool:
+    """Whether a round has work: a due queued row or an expired lease (one cheap read, no write lock)."""
+    now = uow.clock.now()
+    found = uow.session.scalar(
+        select(NotificationRow.id)
+        .where(
+            or_(
+                (NotificationRow.status == "queued") & (NotificationRow.next_attempt_at <= now),
+                (NotificationRow.status == "sending") & (NotificationRow.lease_until < now),
+            )
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
 def deliver_due(runtime: Runtime, *, secrets_source: Secrets | None = None) -> int:
     """One round of the dispatcher: claim, send, record; the number of notifications handled."""
     principal = system_principal("notify")
     public_url = runtime.settings.effective_public_url
+    with runtime.uow(principal) as uow:
+        if not anything_due(uow):
+            return 0
     with runtime.uow(principal, write=True) as uow:
         plan = plan_in_force(uow)
         claimed = claim_due(uow, public_url=public_url)

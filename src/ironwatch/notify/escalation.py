@@ -13,7 +13,7 @@ import logging
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from ironwatch.core.domain_events import DomainEvent
 from ironwatch.core.principal import system_principal
@@ -43,21 +43,20 @@ def _channel_for(plan: Plan, original: str) -> str | None:
     return first_email or (channel.id if channel else None)
 
 
+def _overdue(uow: UnitOfWork) -> Select[NotificationRow]:
+    acknowledged = select(NotificationRow.batch).where(NotificationRow.acknowledged_at.is_not(None))
+    return select(NotificationRow).where(
+        NotificationRow.ack_due_at <= uow.clock.now(),
+        NotificationRow.acknowledged_at.is_(None),
+        NotificationRow.escalated_at.is_(None),
+        NotificationRow.status != "withheld",
+        NotificationRow.batch.not_in(acknowledged),
+    )
+
+
 def escalate_overdue(uow: UnitOfWork) -> int:
     """Escalate every batch whose acknowledgement deadline has passed; the number of batches escalated."""
-    now = uow.clock.now()
-    acknowledged = select(NotificationRow.batch).where(NotificationRow.acknowledged_at.is_not(None))
-    overdue = uow.session.scalars(
-        select(NotificationRow)
-        .where(
-            NotificationRow.ack_due_at <= now,
-            NotificationRow.acknowledged_at.is_(None),
-            NotificationRow.escalated_at.is_(None),
-            NotificationRow.status != "withheld",
-            NotificationRow.batch.not_in(acknowledged),
-        )
-        .order_by(NotificationRow.created_at)
-    ).all()
+    overdue = uow.session.scalars(_overdue(uow).order_by(NotificationRow.created_at)).all()
     if not overdue:
         return 0
     batches: dict[str, list[NotificationRow]] = defaultdict(list)
@@ -148,6 +147,9 @@ def _escalate(uow: UnitOfWork, plan: Plan | None, batch: str, rows: list[Notific
 
 def escalate_due(runtime: Runtime) -> int:
     """The escalation job's tick (``serve`` runs it every few seconds; tests call it with a frozen clock)."""
+    with runtime.uow(system_principal("notify")) as uow:
+        if uow.session.scalar(_overdue(uow).with_only_columns(NotificationRow.id).limit(1)) is None:
+            return 0
     with runtime.uow(system_principal("notify"), write=True) as uow:
         count = escalate_overdue(uow)
         uow.commit()
