@@ -15,6 +15,7 @@ from ironwatch.core.domain_events import DomainEvent
 from ironwatch.core.errors import ConflictError
 from ironwatch.core.principal import system_principal
 from ironwatch.incidents import service as incidents
+from ironwatch.incidents.schemas import IncidentUpdate
 from ironwatch.notify import service as notify
 from ironwatch.notify.acks import acknowledge
 from ironwatch.notify.dispatch import claim_due, deliver_due
@@ -242,3 +243,37 @@ def test_a_dispatcher_that_stopped_mid_send_does_not_send_twice(
     (hook,) = _log(comms, ref)
     assert hook.status == "failed" and "interrupted" in (hook.last_error or "")
     assert webhook.received == []
+
+
+def test_obligation_events_and_a_raised_priority_reach_the_audiences_of_their_rules(
+    comms: Runtime, open_incident: OpenIncident, smtp: SmtpSink
+) -> None:
+    ref = open_incident("Laptop with customer data stolen", priority="P3")
+    with comms.uow(OPERATOR, write=True) as uow:
+        incident = incidents.find_incident(uow, ref)
+        data = {
+            "ref": ref,
+            "obligation_id": "gdpr-art33",
+            "title": "GDPR Art. 33: notify the supervisory authority",
+            "recipient": "data-protection-authority",
+            "deadline": "2026-03-05T09:00:00+00:00",
+        }
+        uow.publish(DomainEvent("obligation.opened", incident.id, data))
+        incidents.update_incident(uow, ref, IncidentUpdate(priority="P1"))
+        uow.commit()
+    deliver_due(comms)
+
+    told = {(n.rule, n.recipient) for n in _log(comms, ref) if n.rule != "soc-feed"}
+    assert told == {
+        ("personal-data", "cara@tiny.example"),
+        ("personal-data", "breach@dpa.example"),
+        ("major-incident", "dan@tiny.example"),
+        ("major-incident", "cara@tiny.example"),
+    }
+    (obligation,) = [m for m in smtp.to("cara@tiny.example") if "obligation opened" in m["Subject"]]
+    assert "Title: GDPR Art. 33: notify the supervisory authority" in text_of(obligation)
+    assert "Deadline: 2026-03-05T09:00:00+00:00" in text_of(obligation)
+    (raised,) = smtp.to("dan@tiny.example")
+    assert raised["Subject"] == f"[P1] {ref} priority changed from P3 to P1: Laptop with customer data stolen"
+    (regulator,) = smtp.to("breach@dpa.example")  # external, cleared for green: the amber content is withheld
+    assert "Laptop" not in str(regulator) and "[withheld: TLP:AMBER" in text_of(regulator)
