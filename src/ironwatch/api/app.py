@@ -25,6 +25,7 @@ from ironwatch.ingest.router import metrics_router
 from ironwatch.ingest.router import router as events_router
 from ironwatch.ingest.service import IngestService
 from ironwatch.jobs import JobRunner, background_jobs
+from ironwatch.notify.router import router as notify_router
 from ironwatch.plan.router import router as plan_router
 from ironwatch.reports.router import router as reports_router
 
@@ -37,6 +38,7 @@ API_ROUTERS: list[tuple[str, APIRouter]] = [
     ("", metrics_router),
     ("/api/v1", plan_router),
     ("/api/v1", intel_router),
+    ("/api/v1", notify_router),
     ("/api/v1", evidence_router),
 ]
 #: routes that take attachments: their bodies may be as large as the attachments allow, plus the form

@@ -18,6 +18,7 @@ from ironwatch.store.tables.incidents import (
     TransitionRow,
 )
 from ironwatch.store.tables.intel import IndicatorRow, IndicatorSourceRow
+from ironwatch.store.tables.notifications import NotificationRow
 from ironwatch.store.tables.plan import PlanVersionRow
 from ironwatch.store.tables.reports import ReportRow
 
@@ -36,6 +37,7 @@ __all__ = [
     "IndicatorRow",
     "IndicatorSourceRow",
     "LoginAttemptRow",
+    "NotificationRow",
     "ObservableRow",
     "ParseFailureRow",
     "PlanVersionRow",
