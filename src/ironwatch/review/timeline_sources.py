@@ -21,6 +21,7 @@ from ironwatch.store.tables import (
     EvidenceRow,
     IncidentAttachmentRow,
     IncidentRow,
+    NotificationRow,
     ObservableRow,
     TaskRow,
     TimelineEntryRow,
@@ -177,6 +178,31 @@ def _custody(uow: UnitOfWork, incident: IncidentRow) -> Iterator[Entry]:
         )
 
 
+def _notifications(uow: UnitOfWork, incident: IncidentRow) -> Iterator[Entry]:
+    """Each notification when queued, sent and acknowledged (subjects only, never bodies)."""
+    rows = uow.session.scalars(select(NotificationRow).where(NotificationRow.incident_id == incident.id))
+    for n in rows:
+        to = f"{n.audience}: {n.recipient} ({n.channel})"
+        what = f"notification {n.subject!r} ({n.trigger})"
+        if n.withheld:
+            yield new_entry(
+                n.created_at,
+                "notification",
+                f"{what} withheld (TLP:{n.tlp.upper()})",
+                actor=to,
+                object_id=n.id,
+            )
+            continue
+        yield new_entry(n.created_at, "notification", f"{what} queued", actor=to, object_id=n.id)
+        if n.sent_at:
+            yield new_entry(n.sent_at, "notification", f"{what} sent", actor=to, object_id=n.id)
+        if n.acknowledged_at:
+            who = n.acknowledged_by or n.recipient
+            yield new_entry(
+                n.acknowledged_at, "notification", f"{what} acknowledged by {who}", actor=to, object_id=n.id
+            )
+
+
 #: kind of entry -> the function that yields them
 SOURCES: dict[str, Source] = {
     "milestone": _milestones,
@@ -189,4 +215,5 @@ SOURCES: dict[str, Source] = {
     "observable": _observables,
     "attachment": _attachments,
     "evidence": _custody,
+    "notification": _notifications,
 }
