@@ -17,6 +17,8 @@ from ironwatch.api import problems
 from ironwatch.api.deps import Authenticated
 from ironwatch.api.hardening import BodyLimit, PathLimit, SecurityHeaders
 from ironwatch.bootstrap import Runtime
+from ironwatch.detect.router import router as rules_router
+from ironwatch.detect.service import DetectionService, detection_job
 from ironwatch.incidents.router import router as incidents_router
 from ironwatch.ingest.router import metrics_router
 from ironwatch.ingest.router import router as events_router
@@ -33,6 +35,7 @@ API_ROUTERS: list[tuple[str, APIRouter]] = [
     ("/api/v1", events_router),
     ("", metrics_router),
     ("/api/v1", plan_router),
+    ("/api/v1", rules_router),
 ]
 #: routes that take attachments: their bodies may be as large as the attachments allow, plus the form
 REPORT_INTAKE_PATHS = ("/api/v1/reports", "/api/v1/reports/public")
@@ -44,11 +47,24 @@ def create_app(runtime: Runtime, *, log_server: bool = True) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        service = IngestService(runtime.settings, runtime.db, runtime.clock) if log_server else None
+        detection = DetectionService(runtime) if log_server else None
+        service = (
+            IngestService(
+                runtime.settings,
+                runtime.db,
+                runtime.clock,
+                sinks=[detection],
+                status_sections={"detection": detection.status},
+            )
+            if detection is not None
+            else None
+        )
         if service is not None:
             await service.start()
             app.state.ingest = service
-        jobs = JobRunner(runtime, background_jobs() if log_server else [])
+            app.state.detection = detection
+        extra = [detection_job(detection)] if detection is not None else []
+        jobs = JobRunner(runtime, [*background_jobs(), *extra] if log_server else [])
         jobs.start()
         app.state.ready = True
         try:

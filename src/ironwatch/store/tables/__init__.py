@@ -4,6 +4,7 @@ from ironwatch.store.tables.access import LoginAttemptRow, TokenRow, TokenUseRow
 from ironwatch.store.tables.alerts import AlertRow
 from ironwatch.store.tables.audit import AuditEntryRow
 from ironwatch.store.tables.base import Base
+from ironwatch.store.tables.detection import CompiledRuleRow, DetectionRuleRow, RuleSetVersionRow
 from ironwatch.store.tables.events import EventRow, ParseFailureRow
 from ironwatch.store.tables.incidents import (
     CommentRow,
@@ -23,6 +24,8 @@ __all__ = [
     "AuditEntryRow",
     "Base",
     "CommentRow",
+    "CompiledRuleRow",
+    "DetectionRuleRow",
     "EventRow",
     "IncidentAttachmentRow",
     "IncidentMemberRow",
@@ -33,6 +36,7 @@ __all__ = [
     "PlanVersionRow",
     "ReferenceCounterRow",
     "ReportRow",
+    "RuleSetVersionRow",
     "TaskRow",
     "TokenRow",
     "TokenUseRow",
