@@ -30,7 +30,7 @@ def _problems(title: str, problems: list[s.ProblemOut]) -> None:
         table(
             title,
             ["File", "Rule", "Reason"],
-            [[f"{p.path}:{p.line}" if p.line else p.path, p.title or p.rule_id, p.reason] for p in problems],
+            [[f"{p.path}:{p.line}" if p.line else p.path, p.title or p.rule_id, " ".join(p.reason.split())] for p in problems],
         )
 
 
@@ -42,7 +42,8 @@ def load(
 ) -> None:
     """Load rule files into the rule set (a file loaded before is replaced; unchanged files are skipped).
 
-    Every rule that does not compile is kept as a failed rule and listed with file and reason.
+    Every rule that does not compile is kept as a failed rule and listed with file and reason
+    (exit 1 when any failed; the rules that compiled are loaded all the same).
     Example: ironwatch rules load ./sigma/rules/linux ./my-rules/ssh.yml
     """
     sources, unreadable = rule_loading.read_sources(paths)
@@ -63,14 +64,14 @@ def load(
     out = s.LoadOut.of(summary)
     if json:
         emit_json(out)
-        return
-    _problems("Rules that did not compile", out.problems)
-    console.print(
-        f"{out.files} files ({out.unchanged_files} unchanged): [green]{out.compiled} compiled[/] "
-        f"({out.correlations} correlations), [red]{out.failed} failed[/], {out.set_aside} set aside "
-        f"(deprecated or unsupported); {out.added} added, {out.updated} updated, {out.removed} removed "
-        f"in {out.seconds:.1f}s"
-    )
+    else:
+        _problems("Rules that did not compile", out.problems)
+        console.print(
+            f"{out.files} files ({out.unchanged_files} unchanged): [green]{out.compiled} compiled[/] "
+            f"({out.correlations} correlations), [red]{out.failed} failed[/], {out.set_aside} set aside "
+            f"(deprecated or unsupported); {out.added} added, {out.updated} updated, {out.removed} removed "
+            f"in {out.seconds:.1f}s"
+        )
     if out.failed:
         raise typer.Exit(1)
 

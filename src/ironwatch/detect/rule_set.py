@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import select
 
@@ -105,7 +105,8 @@ def active_rules(uow: UnitOfWork) -> ActiveRules:
     version, digest = rule_set_state(uow)
     cached = _ACTIVE.get(digest)
     if cached is not None:
-        return cached
+        # the digest names the rules; the version number is this database's
+        return cached if cached.version == version else replace(cached, version=version)
     active = _build(uow, version, digest)
     _ACTIVE.put(active)
     return active

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -25,6 +25,7 @@ from ironwatch.detect.detector import Detector
 from ironwatch.detect.detectors import build_detectors
 from ironwatch.detect.rule_set import ActiveRules, active_rules, rule_set_state
 from ironwatch.detect.sigma.engine import Engine
+from ironwatch.detect.sigma.loader import RuleSet
 from ironwatch.detect.sigma.match import Match
 from ironwatch.ingest.event import Event
 from ironwatch.jobs import Job, periodic
@@ -58,8 +59,16 @@ class DetectionCounters:
 class DetectionService:
     """The detection sink and its once-a-second tick, for one ``serve`` process."""
 
-    def __init__(self, runtime: Runtime, *, budget_seconds: float = 0.05) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        *,
+        budget_seconds: float = 0.05,
+        detectors: Callable[[Runtime, RuleSet], list[Detector]] = build_detectors,
+    ) -> None:
+        """``detectors`` builds the extra detectors per rule set (default: ``detect.detectors``)."""
         self.runtime = runtime
+        self._build_detectors = detectors
         self.counters = DetectionCounters()
         self._budget = budget_seconds
         self._lock = threading.RLock()
@@ -72,7 +81,7 @@ class DetectionService:
         with self.runtime.uow(DETECTION) as uow:
             active = active_rules(uow)
         engine = Engine(active.ruleset, budget_seconds=self._budget)
-        detectors = build_detectors(self.runtime, active.ruleset)
+        detectors = self._build_detectors(self.runtime, active.ruleset)
         log.info(
             "detection runs %d rules (%d correlations, %d detectors) of rule set version %d",
             len(active.ruleset.rules),
