@@ -1,4 +1,4 @@
-"""Rules as data: loading keeps every rule (failed ones with file and reason), reloads replace, switches are audited."""
+"""Rules as data: every rule kept (failed ones with file and reason), reloads replace, switches audited."""
 
 from __future__ import annotations
 

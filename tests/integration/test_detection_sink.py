@@ -1,4 +1,4 @@
-"""The detection sink: stored events become alerts, detectors plug in, rule changes arrive, failures are counted."""
+"""The detection sink: events become alerts, detectors plug in, rule changes arrive, failures counted."""
 
 from __future__ import annotations
 

@@ -30,7 +30,10 @@ def _problems(title: str, problems: list[s.ProblemOut]) -> None:
         table(
             title,
             ["File", "Rule", "Reason"],
-            [[f"{p.path}:{p.line}" if p.line else p.path, p.title or p.rule_id, " ".join(p.reason.split())] for p in problems],
+            [
+                [f"{p.path}:{p.line}" if p.line else p.path, p.title or p.rule_id, " ".join(p.reason.split())]
+                for p in problems
+            ],
         )
 
 
