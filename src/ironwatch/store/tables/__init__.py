@@ -6,6 +6,7 @@ from ironwatch.store.tables.audit import AuditEntryRow
 from ironwatch.store.tables.base import Base
 from ironwatch.store.tables.detection import CompiledRuleRow, DetectionRuleRow, RuleSetVersionRow
 from ironwatch.store.tables.events import EventRow, ParseFailureRow
+from ironwatch.store.tables.evidence import CustodyEntryRow, EvidenceRow
 from ironwatch.store.tables.incidents import (
     CommentRow,
     IncidentAttachmentRow,
@@ -25,8 +26,10 @@ __all__ = [
     "Base",
     "CommentRow",
     "CompiledRuleRow",
+    "CustodyEntryRow",
     "DetectionRuleRow",
     "EventRow",
+    "EvidenceRow",
     "IncidentAttachmentRow",
     "IncidentMemberRow",
     "IncidentRow",
