@@ -199,11 +199,11 @@ def _build(uow: UnitOfWork, version: int, digest: str) -> ActiveRules:
 def _correlation_only(correlations: list[CorrelationSpec]) -> frozenset[str]:
     """Rules referenced by correlations that do not ask for their own alerts (Sigma ``generate``).
 
-    The Sigma correlation spec says referenced rules generate no output of their own unless the
-    correlation sets ``generate: true``; specs without the attribute follow that default.
+    The Sigma correlation spec says referenced rules generate no output of their own unless a
+    correlation referring to them sets ``generate: true``. (References are ids or names.)
     """
-    refs: set[str] = set()
+    quiet: set[str] = set()
+    loud: set[str] = set()
     for spec in correlations:
-        if not getattr(spec, "generate", False):
-            refs.update(spec.rules)
-    return frozenset(refs)
+        (loud if getattr(spec, "generate", False) else quiet).update(spec.rules)
+    return frozenset(quiet - loud)
