@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -98,5 +98,69 @@ def test_a_failed_ssh_password_over_tcp_is_an_alert_within_a_second(server: Serv
         with server.api() as api:
             detection = api.get("/api/v1/status").json()["detection"]
         assert detection["rule_reloads"] >= 1 and detection["alerts_opened"] >= 2
+    finally:
+        db.dispose()
+
+
+SSH_BRUTE_FORCE = "c537393b-156e-4bdc-9b60-9b7cb31751d2"
+SSH_BRUTE_FORCE_SUCCESS = "95df2f8e-cbcd-426d-b56f-18973fb4a76d"
+
+
+@pytest.fixture
+def pack_server(tmp_path: Path) -> Iterator[Server]:
+    """A server with nothing but the built-in rules (ironwatch's rule pack, loaded at start)."""
+    tcp = free_port()
+    srv = Server(home=tmp_path / "home", args=["--syslog-tcp", f"127.0.0.1:{tcp}"])
+    srv.home.mkdir()
+    srv.prepare()
+    srv.tcp = tcp  # type: ignore[attr-defined]
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+def _replayed(at: datetime, message: str) -> bytes:
+    stamp = at.isoformat(timespec="seconds").replace("+00:00", "Z")
+    return f"<38>1 {stamp} bastion1 sshd 4242 - - {message}\n".encode()
+
+
+def test_an_ssh_brute_force_replayed_as_syslog_raises_the_brute_force_alert_within_a_second(
+    pack_server: Server,
+) -> None:
+    db = Database(f"sqlite:///{pack_server.home / 'ironwatch.db'}")
+    start = datetime(2026, 1, 15, 3, 12, tzinfo=UTC)  # a night from an old auth log, replayed now
+    attacker = "203.0.113.77"
+    try:
+        with socket.create_connection(("127.0.0.1", pack_server.tcp)) as sock:  # type: ignore[attr-defined]
+            for n in range(9):
+                at = start + timedelta(seconds=2 * n)
+                sock.sendall(_replayed(at, f"Failed password for root from {attacker} port {40000 + n} ssh2"))
+            time.sleep(0.5)
+            assert _alert(db, SSH_BRUTE_FORCE) is None, "nine failures are not yet a brute force"
+            sent = time.monotonic()
+            tenth = _replayed(
+                start + timedelta(seconds=18), f"Failed password for root from {attacker} port 40009 ssh2"
+            )
+            sock.sendall(tenth)
+            alert, elapsed = _wait_for_alert(db, SSH_BRUTE_FORCE, sent=sent, within=WITHIN)
+            assert elapsed <= WITHIN
+            assert (alert.kind, alert.level, alert.count) == ("correlation", "medium", 10)
+            assert alert.entities == {"source_address": attacker}
+            assert len(alert.event_ids) == 10
+            assert alert.first_seen.year == 2026 and alert.first_seen.month == 1, "event time, not now"
+            sent = time.monotonic()
+            sock.sendall(
+                _replayed(
+                    start + timedelta(seconds=30),
+                    f"Accepted password for root from {attacker} port 40100 ssh2",
+                )
+            )
+            success, elapsed = _wait_for_alert(db, SSH_BRUTE_FORCE_SUCCESS, sent=sent, within=WITHIN)
+            assert elapsed <= WITHIN and success.level == "high"
+        with db.session(write=False) as session:
+            rule_ids = set(session.scalars(select(AlertRow.rule_id)))
+        assert rule_ids == {SSH_BRUTE_FORCE, SSH_BRUTE_FORCE_SUCCESS}, (
+            "single failures raise no alerts of their own"
+        )
     finally:
         db.dispose()
