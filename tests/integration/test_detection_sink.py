@@ -139,7 +139,7 @@ def test_detectors_observe_events_with_their_sigma_matches_and_tick_on_event_tim
         assert {rule.id for rule in ruleset.rules} == {FAILED_PASSWORD, ROOT_LOGIN}
         return [detector]
 
-    service = DetectionService(runtime, detectors=build)
+    service = DetectionService(runtime, detectors=build, standing=lambda _runtime: [])
     old = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)  # a replay of old logs
     service([_failed(at=old + timedelta(seconds=n)) for n in range(3)])
     assert detector.sigma_seen == 3

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,6 +19,7 @@ from ironwatch.api import problems
 from ironwatch.api.deps import Authenticated
 from ironwatch.api.hardening import BodyLimit, PathLimit, SecurityHeaders
 from ironwatch.bootstrap import Runtime
+from ironwatch.detect.intel.router import router as intel_router
 from ironwatch.detect.router import router as rules_router
 from ironwatch.detect.service import DetectionService, detection_job
 from ironwatch.evidence.router import router as evidence_router
@@ -26,6 +28,7 @@ from ironwatch.ingest.router import metrics_router
 from ironwatch.ingest.router import router as events_router
 from ironwatch.ingest.service import IngestService
 from ironwatch.jobs import JobRunner, background_jobs
+from ironwatch.notify.router import router as notify_router
 from ironwatch.plan.router import router as plan_router
 from ironwatch.reports.router import router as reports_router
 
@@ -38,6 +41,8 @@ API_ROUTERS: list[tuple[str, APIRouter]] = [
     ("", metrics_router),
     ("/api/v1", plan_router),
     ("/api/v1", rules_router),
+    ("/api/v1", intel_router),
+    ("/api/v1", notify_router),
     ("/api/v1", evidence_router),
 ]
 #: routes that take attachments: their bodies may be as large as the attachments allow, plus the form
@@ -79,6 +84,8 @@ def create_app(runtime: Runtime, *, log_server: bool = True) -> FastAPI:
             await jobs.close()
             if service is not None:
                 await service.stop()
+            if detection is not None:
+                await asyncio.to_thread(detection.close)
 
     app = FastAPI(
         lifespan=lifespan,

@@ -16,6 +16,8 @@ Kinds in use (``subject_id`` is the incident's or alert's id):
 ``incident.special_handling``    data: ref, flags (e.g. ["personal_data"])
 ``alert.recorded``               data: rule_id, level, new (bool), count
 ``evidence.collected``           data: ref, evidence_id, label, sha256, size, source (subject: the incident)
+``notification.escalated``       data: ref, level, batch, roles (an unacknowledged notification called the
+                                 plan's next escalation level; subject: the incident)
 ===============================  ===========================================================
 """
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from ironwatch.core.principal import system_principal
 from ironwatch.detect.alerts import record_alerts
 from ironwatch.detect.detector import Detector
-from ironwatch.detect.detectors import build_detectors
+from ironwatch.detect.detectors import rule_detectors, standing_detectors
 from ironwatch.detect.rule_set import ActiveRules, active_rules, rule_set_state
 from ironwatch.detect.sigma.engine import Engine
 from ironwatch.detect.sigma.loader import RuleSet
@@ -64,11 +64,16 @@ class DetectionService:
         runtime: Runtime,
         *,
         budget_seconds: float = 0.05,
-        detectors: Callable[[Runtime, RuleSet], list[Detector]] = build_detectors,
+        detectors: Callable[[Runtime, RuleSet], list[Detector]] = rule_detectors,
+        standing: Callable[[Runtime], list[Detector]] = standing_detectors,
     ) -> None:
-        """``detectors`` builds the extra detectors per rule set (default: ``detect.detectors``)."""
+        """``detectors`` builds the detectors that follow the rule set, ``standing`` the others.
+
+        Defaults: ``detect.detectors.rule_detectors`` and ``standing_detectors``.
+        """
         self.runtime = runtime
         self._build_detectors = detectors
+        self._standing = standing(runtime)
         self.counters = DetectionCounters()
         self._budget = budget_seconds
         self._lock = threading.RLock()
@@ -81,7 +86,7 @@ class DetectionService:
         with self.runtime.uow(DETECTION) as uow:
             active = active_rules(uow)
         engine = Engine(active.ruleset, budget_seconds=self._budget)
-        detectors = self._build_detectors(self.runtime, active.ruleset)
+        detectors = [*self._standing, *self._build_detectors(self.runtime, active.ruleset)]
         log.info(
             "detection runs %d rules (%d correlations, %d detectors) of rule set version %d",
             len(active.ruleset.rules),
@@ -216,6 +221,17 @@ class DetectionService:
             self.counters.alerts_opened += opened
             self.counters.alerts_repeated += len({r.alert.id for r in recorded}) - opened
             return
+
+    def close(self) -> None:
+        """At stop: let detectors that keep state save it (``close()``, e.g. anomaly baselines)."""
+        with self._lock:
+            for detector in self._detectors:
+                close = getattr(detector, "close", None)
+                if callable(close):
+                    try:
+                        close()
+                    except Exception:
+                        log.exception("detector %s failed to close", getattr(detector, "name", detector))
 
     # -- status ---------------------------------------------------------------------------------
     def status(self) -> dict[str, Any]:

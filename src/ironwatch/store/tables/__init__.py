@@ -2,6 +2,7 @@
 
 from ironwatch.store.tables.access import LoginAttemptRow, TokenRow, TokenUseRow, UserRow
 from ironwatch.store.tables.alerts import AlertRow
+from ironwatch.store.tables.anomaly import AnomalyBaselineRow
 from ironwatch.store.tables.audit import AuditEntryRow
 from ironwatch.store.tables.base import Base
 from ironwatch.store.tables.detection import CompiledRuleRow, DetectionRuleRow, RuleSetVersionRow
@@ -17,11 +18,14 @@ from ironwatch.store.tables.incidents import (
     TaskRow,
     TransitionRow,
 )
+from ironwatch.store.tables.intel import IndicatorRow, IndicatorSourceRow
+from ironwatch.store.tables.notifications import NotificationRow
 from ironwatch.store.tables.plan import PlanVersionRow
 from ironwatch.store.tables.reports import ReportRow
 
 __all__ = [
     "AlertRow",
+    "AnomalyBaselineRow",
     "AuditEntryRow",
     "Base",
     "CommentRow",
@@ -33,7 +37,10 @@ __all__ = [
     "IncidentAttachmentRow",
     "IncidentMemberRow",
     "IncidentRow",
+    "IndicatorRow",
+    "IndicatorSourceRow",
     "LoginAttemptRow",
+    "NotificationRow",
     "ObservableRow",
     "ParseFailureRow",
     "PlanVersionRow",
