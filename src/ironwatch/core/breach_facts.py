@@ -40,15 +40,15 @@ def _fact(name: str, kind: FactKind, question: str, hint: str, **kw: Any) -> tup
     return name, FactSpec(name, kind, question, hint, **kw)
 
 
-B, I, T, L, C, X = FactKind.BOOL, FactKind.INT, FactKind.TIME, FactKind.LIST, FactKind.CHOICE, FactKind.TEXT
+B, N, T, L, C, X = FactKind.BOOL, FactKind.INT, FactKind.TIME, FactKind.LIST, FactKind.CHOICE, FactKind.TEXT
 
 FACTS: dict[str, FactSpec] = dict(
     [
-        _fact("personal_data", B, "Were personal data involved (accessed, disclosed, altered, lost or destroyed "
-              "without authorisation)?", "personal_data=yes or personal_data=no"),
+        _fact("personal_data", B, "Were personal data involved (accessed, disclosed, altered, lost or "
+              "destroyed without authorisation)?", "personal_data=yes or personal_data=no"),
         _fact("data_types", L, "Which of the plan's data types were affected?",
               "data_types=customer-personal-data,employee-data (ids from the plan's data_types)"),
-        _fact("records", I, "About how many records (or people) are affected?", "records=10000"),
+        _fact("records", N, "About how many records (or people) are affected?", "records=10000"),
         _fact("subject_jurisdictions", L, "Where do the affected people live? (e.g. were personal data of "
               "EU/EEA residents involved?)", "subject_jurisdictions=EU,US-CA (ISO 3166 codes, EU, EEA)"),
         _fact("high_risk", B, "Is the breach likely to result in a high risk to the rights and freedoms of "
@@ -108,7 +108,7 @@ def fact_spec(name: str) -> FactSpec:
 
 
 def parse_fact(name: str, value: Any) -> Any:
-    """A fact's value from JSON or from text (``yes``, ``10000``, ``EU,DE``, ISO 8601 times); None unsets it."""
+    """A fact's value from JSON or text (``yes``, ``10000``, ``EU,DE``, ISO 8601 times); None unsets it."""
     spec = fact_spec(name)
     if value is None or (isinstance(value, str) and value.strip() == ""):
         return None

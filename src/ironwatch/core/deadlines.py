@@ -119,9 +119,8 @@ def compute_deadline(rule: DeadlineRule, starts: Mapping[str, datetime | None]) 
             start, rule.business_days, CALENDARS[rule.calendar], rule.timezone, rule.cutoff
         )
     else:
-        assert rule.after_year_end is not None
         year_end = datetime(start.year, 12, 31, 23, 59, 59, tzinfo=UTC)
-        due = year_end + rule.after_year_end
+        due = year_end + (rule.after_year_end or timedelta(0))
     if rule.no_later_than is not None:
         cap = compute_deadline(rule.no_later_than, starts)
         if cap is not None:
@@ -156,8 +155,7 @@ def describe_rule(rule: DeadlineRule) -> str:
             f"{rule.business_days} business days ({rule.calendar}, by {rule.cutoff:%H:%M} {rule.timezone})"
         )
     else:
-        assert rule.after_year_end is not None
-        amount = f"{_span(rule.after_year_end)} after the end of the calendar year of"
+        amount = f"{_span(rule.after_year_end or timedelta(0))} after the end of the calendar year of"
         text = f"{amount} {describe_start(rule.start)}"
         return _with_cap(rule, text)
     text = f"{amount} after {describe_start(rule.start)}"

@@ -25,7 +25,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-EU = frozenset("AT BE BG HR CY CZ DK EE FI FR DE GR IE IT LV LT LU MT NL PL PT RO SK SI ES SE".split())
+EU = frozenset(
+    {"AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "IE", "IT"}
+    | {"LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE"}
+)
 REGIONS: dict[str, frozenset[str]] = {"EU": EU | {"EU"}, "EEA": EU | {"EU", "EEA", "IS", "LI", "NO"}}
 """Named regions a jurisdiction test may use, with the country codes they cover."""
 
@@ -84,7 +87,8 @@ def parse_condition(data: Any, known_facts: Mapping[str, object]) -> Condition:
             parts.append(_test(str(key), value))
         else:
             raise ValueError(
-                f"unknown fact {key!r} in a condition; use all/any/not or one of: {', '.join(sorted(known_facts))}"
+                f"unknown fact {key!r} in a condition; "
+                f"use all/any/not or one of: {', '.join(sorted(known_facts))}"
             )
     return parts[0] if len(parts) == 1 else All(tuple(parts))
 
@@ -159,7 +163,7 @@ def evaluate(condition: Condition, facts: Mapping[str, Any]) -> Verdict:
             not inner.value, reasons=() if not inner.value else ("a condition that excludes it holds",)
         )
     verdicts = [evaluate(part, facts) for part in condition.parts]
-    decisive = False if isinstance(condition, All) else True
+    decisive = not isinstance(condition, All)
     hits = [v for v in verdicts if v.value is decisive]
     if hits:
         reasons = tuple(r for v in hits for r in v.reasons)
