@@ -128,11 +128,17 @@ def compute_deadline(rule: DeadlineRule, starts: Mapping[str, datetime | None]) 
     return due.astimezone(UTC) if due is not None else None
 
 
+_START_NAMES = {
+    "materiality_determined_at": "the materiality determination",
+    "major_classified_at": "classification as major",
+}
+
+
 def describe_start(name: str) -> str:
     """``awareness_at`` -> ``awareness``; ``phase:initial`` -> ``the initial submission``."""
     if name.startswith(PHASE_PREFIX):
         return f"the {name[len(PHASE_PREFIX) :]} submission"
-    return name.removesuffix("_at").replace("_", " ")
+    return _START_NAMES.get(name, name.removesuffix("_at").replace("_", " "))
 
 
 def _span(value: timedelta) -> str:

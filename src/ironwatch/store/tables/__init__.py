@@ -15,6 +15,7 @@ from ironwatch.store.tables.incidents import (
     TaskRow,
     TransitionRow,
 )
+from ironwatch.store.tables.obligations import IncidentFactsRow, ObligationRow, ObligationSubmissionRow
 from ironwatch.store.tables.plan import PlanVersionRow
 from ironwatch.store.tables.reports import ReportRow
 
@@ -25,9 +26,12 @@ __all__ = [
     "CommentRow",
     "EventRow",
     "IncidentAttachmentRow",
+    "IncidentFactsRow",
     "IncidentMemberRow",
     "IncidentRow",
     "LoginAttemptRow",
+    "ObligationRow",
+    "ObligationSubmissionRow",
     "ObservableRow",
     "ParseFailureRow",
     "PlanVersionRow",
