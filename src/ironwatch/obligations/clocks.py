@@ -97,7 +97,11 @@ def _reminder(
     return DomainEvent(
         "obligation.due_soon",
         row.incident_id,
-        {**data, "due_in": format_duration(min(reached)), "remaining_seconds": int((deadline - now).total_seconds())},
+        {
+            **data,
+            "due_in": format_duration(min(reached)),
+            "remaining_seconds": int((deadline - now).total_seconds()),
+        },
     )
 
 

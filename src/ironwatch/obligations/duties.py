@@ -101,7 +101,9 @@ class ContentItem(_Model):
 class Phase(_Model):
     id: Identifier
     title: str = Field(min_length=1)
-    deadline: Deadline | None = Field(default=None, description="none: no deadline of its own (optional phases)")
+    deadline: Deadline | None = Field(
+        default=None, description="none: no deadline of its own (optional phases)"
+    )
     required: bool = True
     content: tuple[ContentItem, ...] = ()
 
@@ -138,7 +140,9 @@ class Duty(_Model):
                 raise ValueError(f"required phase {phase.id!r} needs a deadline")
             for start in phase.deadline.rule().starts() if phase.deadline else ():
                 if start.startswith(PHASE_PREFIX) and start[len(PHASE_PREFIX) :] not in seen:
-                    raise ValueError(f"phase {phase.id!r} counts from {start!r}, which is not an earlier phase")
+                    raise ValueError(
+                        f"phase {phase.id!r} counts from {start!r}, which is not an earlier phase"
+                    )
             seen.add(phase.id)
         return self
 
@@ -182,7 +186,11 @@ def contractual_duty(plan_duty: Any) -> Duty:
             "citation": {"article": plan_duty.citation, "url": plan_duty.url or ""},
             "applies_when": plan_duty.applies_when,
             "clock": plan_duty.clock,
-            "recipient": {"kind": "counterparty", "name": plan_duty.counterparty, "stakeholder": plan_duty.recipient},
+            "recipient": {
+                "kind": "counterparty",
+                "name": plan_duty.counterparty,
+                "stakeholder": plan_duty.recipient,
+            },
             "phases": [
                 {
                     "id": "notification",

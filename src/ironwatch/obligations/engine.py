@@ -89,7 +89,9 @@ def effective_facts(plan: Plan | None, given: Mapping[str, Any]) -> tuple[dict[s
     return facts, sources
 
 
-def _starts(facts: Mapping[str, Any], fallbacks: Mapping[str, datetime]) -> tuple[dict[str, datetime], set[str]]:
+def _starts(
+    facts: Mapping[str, Any], fallbacks: Mapping[str, datetime]
+) -> tuple[dict[str, datetime], set[str]]:
     starts: dict[str, datetime] = {}
     assumed: set[str] = set()
     for name, spec in FACTS.items():
@@ -167,7 +169,9 @@ def questions(assessments: Sequence[Assessment], facts: Mapping[str, Any]) -> li
             }
             for fact in sorted(needed):
                 if not fact.startswith(PHASE_PREFIX) and facts.get(fact) is None:
-                    why = "starts its clock" + (" (assumed from the incident until answered)" if a.clock_assumed else "")
+                    why = "starts its clock" + (
+                        " (assumed from the incident until answered)" if a.clock_assumed else ""
+                    )
                     asked.setdefault(fact, ([], why))[0].append(a.duty.id)
     order = list(FACTS)
     return [

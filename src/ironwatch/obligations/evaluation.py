@@ -60,9 +60,7 @@ def fallback_times(incident: IncidentRow, facts: IncidentFactsRow | None) -> dic
 
 
 def _submitted(row: ObligationRow) -> dict[str, datetime]:
-    return {
-        p["id"]: datetime.fromisoformat(p["submitted_at"]) for p in row.phases if p.get("submitted_at")
-    }
+    return {p["id"]: datetime.fromisoformat(p["submitted_at"]) for p in row.phases if p.get("submitted_at")}
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -83,9 +83,7 @@ def _ensure_facts_row(uow: UnitOfWork, incident: IncidentRow) -> IncidentFactsRo
     return row
 
 
-def set_facts(
-    uow: UnitOfWork, key: str, changes: Mapping[str, Any]
-) -> tuple[FactsView, list[ObligationRow]]:
+def set_facts(uow: UnitOfWork, key: str, changes: Mapping[str, Any]) -> tuple[FactsView, list[ObligationRow]]:
     """Record facts (None unsets one) and re-evaluate the obligations; returns the obligations touched.
 
     A materiality decision (``material=yes``) or a DORA classification (``major_ict_incident=yes``)
@@ -140,9 +138,7 @@ def incident_questions(uow: UnitOfWork, key: str) -> list[Question]:
     plan = ev.plan_or_none(uow)
     stored = ev.facts_row(uow, incident.id)
     facts, _ = effective_facts(plan, stored.values if stored else {})
-    results = assess(
-        duties_for(plan), facts, fallbacks=ev.fallback_times(incident, stored), submitted={}
-    )
+    results = assess(duties_for(plan), facts, fallbacks=ev.fallback_times(incident, stored), submitted={})
     return questions(results, facts)
 
 
@@ -228,7 +224,9 @@ def record_submission(
         )
     target = _target_phase(row, phase)
     if submitted_at > uow.clock.now() + SUBMISSION_SKEW:
-        raise ValidationError("the submission time lies in the future", hint="give when it was sent, with zone")
+        raise ValidationError(
+            "the submission time lies in the future", hint="give when it was sent, with zone"
+        )
     if attachment_id is not None:
         attachment = uow.session.get(IncidentAttachmentRow, attachment_id)
         if attachment is None or attachment.incident_id != incident.id:
@@ -291,7 +289,9 @@ def mark_not_applicable(uow: UnitOfWork, obligation_id: str, reason: str) -> Obl
     uow.principal.require(Permission.OBLIGATIONS_MANAGE)
     row, _ = find_obligation(uow, obligation_id)
     if not reason.strip():
-        raise ValidationError("a reason is required", hint="say why the duty does not apply; it is kept on record")
+        raise ValidationError(
+            "a reason is required", hint="say why the duty does not apply; it is kept on record"
+        )
     if row.status not in ev.ACTIVE:
         raise ConflictError(f"obligation {row.id} is already {row.status}")
     uow.set_action("obligation.not_applicable")
@@ -325,4 +325,3 @@ def on_special_handling(uow: UnitOfWork, event: DomainEvent) -> None:
 def subscribe(subscribers: Subscribers) -> None:
     """The obligations slice listens for special handling (triage's breach flags)."""
     subscribers.subscribe("incident.special_handling", on_special_handling)
-
