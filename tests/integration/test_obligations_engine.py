@@ -186,11 +186,10 @@ def test_closing_needs_evidence_and_is_final(runtime: Runtime) -> None:
     set_facts(runtime, ref, personal_data="yes", subject_jurisdictions="EU", awareness_at=AWARE.isoformat())
     art33 = by_duty(runtime, ref)["gdpr-art33"]
     runtime.clock.set(AWARE + timedelta(hours=21))  # type: ignore[attr-defined]
-    with runtime.uow(ADMIN, write=True) as uow:
-        with pytest.raises(ValidationError, match="future"):
-            obligations.record_submission(
-                uow, art33.id, submitted_at=datetime(2026, 3, 9, tzinfo=UTC), to="ICO", reference="x"
-            )
+    with runtime.uow(ADMIN, write=True) as uow, pytest.raises(ValidationError, match="future"):
+        obligations.record_submission(
+            uow, art33.id, submitted_at=datetime(2026, 3, 9, tzinfo=UTC), to="ICO", reference="x"
+        )
     with runtime.uow(ADMIN, write=True) as uow:
         row, evidence = obligations.record_submission(
             uow,

@@ -204,7 +204,7 @@ def contractual_duty(plan_duty: Any) -> Duty:
 
 
 def duties_for(plan: Plan | None) -> tuple[Duty, ...]:
-    """Every duty in force under ``plan``: the built-in ones (with the plan's deadline overrides) and its contracts."""
+    """Every duty in force under ``plan``: the built-in ones (deadlines overridden) and its contracts."""
     if plan is None:
         return builtin_duties()
     overrides = {(o.duty, o.phase): o.within for o in plan.obligations.deadlines}
