@@ -22,6 +22,8 @@ from ironwatch.ingest.router import metrics_router
 from ironwatch.ingest.router import router as events_router
 from ironwatch.ingest.service import IngestService
 from ironwatch.jobs import JobRunner, background_jobs
+from ironwatch.obligations.router import incident_router as obligation_facts_router
+from ironwatch.obligations.router import router as obligations_router
 from ironwatch.plan.router import router as plan_router
 from ironwatch.reports.router import router as reports_router
 
@@ -33,6 +35,8 @@ API_ROUTERS: list[tuple[str, APIRouter]] = [
     ("/api/v1", events_router),
     ("", metrics_router),
     ("/api/v1", plan_router),
+    ("/api/v1", obligation_facts_router),
+    ("/api/v1", obligations_router),
 ]
 #: routes that take attachments: their bodies may be as large as the attachments allow, plus the form
 REPORT_INTAKE_PATHS = ("/api/v1/reports", "/api/v1/reports/public")
