@@ -9,7 +9,7 @@ so itself is left out. Every export is audited.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import stix2
@@ -35,6 +35,7 @@ TLP_MARKINGS = {
     "amber+strict": stix2.v21.TLP_AMBER,
     "red": stix2.v21.TLP_RED,
 }
+IDENTITY_CREATED = datetime(2026, 1, 1, tzinfo=UTC)
 #: the RSIT machine values of the two types renamed in ``plan.enisa``
 RSIT_VALUES = {"uncategorised": "other", "test-event": "test"}
 IMPACT_FACTS = ("personal_data", "data_types", "records", "subject_jurisdictions", "significant_incident")
