@@ -1,4 +1,4 @@
-"""Exports that leave the organisation: RSIT JSON, a valid STIX 2.1 bundle, regulator skeletons; TLP applied."""
+"""Exports leaving the organisation: RSIT JSON, a valid STIX 2.1 bundle, regulator skeletons; TLP applied."""
 
 from __future__ import annotations
 
