@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from ironwatch import __version__
-from ironwatch.cli import access, admin, events, incident, obligations, plan, report
+from ironwatch.cli import access, admin, events, evidence, incident, obligations, plan, report
 from ironwatch.cli.context import state
 from ironwatch.cli.serve import serve
 
@@ -49,6 +49,7 @@ app.add_typer(events.events, name="events")
 incident.app.command("export-external")(obligations.export_external_command)
 app.add_typer(incident.app, name="incident")
 app.add_typer(obligations.app, name="obligations")
+app.add_typer(evidence.app, name="evidence")
 app.add_typer(plan.app, name="plan")
 app.add_typer(report.app, name="report")
 app.add_typer(access.users, name="user")

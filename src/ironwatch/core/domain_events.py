@@ -20,6 +20,7 @@ Kinds in use (``subject_id`` is the incident's or alert's id):
 ``obligation.due_soon``          the same, for one phase: deadline, phase, phase_title, due_in
                                  (the reminder offset reached, e.g. "4h"), remaining_seconds
 ``obligation.overdue``           the same, for one phase past its deadline: overdue_by
+``evidence.collected``           data: ref, evidence_id, label, sha256, size, source (subject: the incident)
 ===============================  ===========================================================
 """
 
