@@ -9,7 +9,9 @@ import orjson
 
 from ironwatch.bootstrap import Runtime
 from ironwatch.cli.obligations import _due_cell
+from ironwatch.core.principal import system_principal
 from ironwatch.obligations import schemas as s
+from ironwatch.store.audit import verify_audit
 from tests.integration.conftest import Run
 from tests.support.api import client
 from tests.support.breach import apply_plan, by_duty, open_incident, set_facts
@@ -60,6 +62,9 @@ def test_api_records_facts_lists_due_obligations_and_closes_with_evidence(runtim
     audit = manager.get(f"/api/v1/incidents/{ref}/audit").json()
     actions = {e["action"] for e in audit}
     assert {"incident_facts.set", "obligation.evaluate", "obligation.submit"} <= actions
+    with runtime.uow(system_principal("test")) as uow:
+        report = verify_audit(uow.session)
+    assert report.ok, report.problems
 
 
 def test_api_sets_a_duty_aside_with_a_reason(runtime: Runtime) -> None:
