@@ -16,6 +16,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ironwatch.detect.intel import jobs as intel_jobs
 from ironwatch.obligations import clocks as obligation_clocks
 
 if TYPE_CHECKING:
@@ -51,6 +52,7 @@ def background_jobs() -> list[Job]:
     """Every slice's background jobs (each slice adds its line here)."""
     return [
         periodic("obligation-clocks", obligation_clocks.INTERVAL_SECONDS, obligation_clocks.tick),
+        periodic("intel-expiry", intel_jobs.EXPIRY_INTERVAL_SECONDS, intel_jobs.expire_tick),
     ]
 
 

@@ -75,6 +75,30 @@ class Settings(BaseSettings):
         default=25 * 1024 * 1024, gt=0, description="largest sum of a report's attachments"
     )
 
+    # traffic-spike anomalies (docs/detection.md#anomalies)
+    anomaly_interval_seconds: int = Field(
+        default=300, ge=60, le=86400, description="length of the intervals traffic is counted in"
+    )
+    anomaly_threshold: float = Field(
+        default=6.0, gt=0, description="robust standard deviations above the baseline for a spike"
+    )
+    anomaly_min_ratio: float = Field(
+        default=3.0, ge=1, description="a spike is at least this many times the baseline"
+    )
+    anomaly_min_events: int = Field(default=100, ge=1, description="fewest events in an interval for a spike")
+    anomaly_min_bytes: int = Field(
+        default=10_000_000, ge=1, description="fewest bytes in an interval for a spike"
+    )
+    anomaly_min_history: int = Field(
+        default=24, ge=1, description="intervals of history a key needs before it can raise a spike"
+    )
+    anomaly_cooldown_seconds: int = Field(
+        default=3600, ge=0, description="quiet time after a spike alert for the same key and metric"
+    )
+    anomaly_max_keys: int = Field(
+        default=5000, ge=10, description="baselines kept per dimension (host, interface, source)"
+    )
+
     # evidence locker (docs/evidence.md): local under home unless a bucket is given
     evidence_max_bytes: int = Field(
         default=100 * 1024**3, gt=0, description="largest item of evidence (disk images are large)"

@@ -18,6 +18,7 @@ from ironwatch.api import problems
 from ironwatch.api.deps import Authenticated
 from ironwatch.api.hardening import BodyLimit, PathLimit, SecurityHeaders
 from ironwatch.bootstrap import Runtime
+from ironwatch.detect.intel.router import router as intel_router
 from ironwatch.evidence.router import router as evidence_router
 from ironwatch.incidents.router import router as incidents_router
 from ironwatch.ingest.router import metrics_router
@@ -39,6 +40,7 @@ API_ROUTERS: list[tuple[str, APIRouter]] = [
     ("/api/v1", plan_router),
     ("/api/v1", obligation_facts_router),
     ("/api/v1", obligations_router),
+    ("/api/v1", intel_router),
     ("/api/v1", evidence_router),
 ]
 #: routes that take attachments: their bodies may be as large as the attachments allow, plus the form

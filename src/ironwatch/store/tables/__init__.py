@@ -2,6 +2,7 @@
 
 from ironwatch.store.tables.access import LoginAttemptRow, TokenRow, TokenUseRow, UserRow
 from ironwatch.store.tables.alerts import AlertRow
+from ironwatch.store.tables.anomaly import AnomalyBaselineRow
 from ironwatch.store.tables.audit import AuditEntryRow
 from ironwatch.store.tables.base import Base
 from ironwatch.store.tables.events import EventRow, ParseFailureRow
@@ -16,12 +17,14 @@ from ironwatch.store.tables.incidents import (
     TaskRow,
     TransitionRow,
 )
+from ironwatch.store.tables.intel import IndicatorRow, IndicatorSourceRow
 from ironwatch.store.tables.obligations import IncidentFactsRow, ObligationRow, ObligationSubmissionRow
 from ironwatch.store.tables.plan import PlanVersionRow
 from ironwatch.store.tables.reports import ReportRow
 
 __all__ = [
     "AlertRow",
+    "AnomalyBaselineRow",
     "AuditEntryRow",
     "Base",
     "CommentRow",
@@ -32,6 +35,8 @@ __all__ = [
     "IncidentFactsRow",
     "IncidentMemberRow",
     "IncidentRow",
+    "IndicatorRow",
+    "IndicatorSourceRow",
     "LoginAttemptRow",
     "ObligationRow",
     "ObligationSubmissionRow",
