@@ -67,6 +67,10 @@ class Settings(BaseSettings):
         default="5/hour",
         description="public reports accepted per source address: COUNT/PERIOD, e.g. 5/hour, 20/day, 3/10m",
     )
+    public_url: str | None = Field(
+        default=None,
+        description="where people reach ironwatch, for links in notifications, e.g. https://ir.example.org",
+    )
     report_max_attachment_bytes: int = Field(
         default=10 * 1024 * 1024, gt=0, description="largest single attachment to a report"
     )
@@ -139,6 +143,11 @@ class Settings(BaseSettings):
     def public_report_limit(self) -> Rate:
         """``public_report_rate`` as a count per period."""
         return parse_rate(self.public_report_rate)
+
+    @property
+    def effective_public_url(self) -> str:
+        """The base of links in notifications: ``public_url``, else this server's own address."""
+        return self.public_url or f"http://{self.host}:{self.port}"
 
     @property
     def effective_database_url(self) -> str:

@@ -25,6 +25,7 @@ from ironwatch.ingest.router import metrics_router
 from ironwatch.ingest.router import router as events_router
 from ironwatch.ingest.service import IngestService
 from ironwatch.jobs import JobRunner, background_jobs
+from ironwatch.notify.router import router as notify_router
 from ironwatch.obligations.router import incident_router as obligation_facts_router
 from ironwatch.obligations.router import router as obligations_router
 from ironwatch.plan.router import router as plan_router
@@ -41,6 +42,7 @@ API_ROUTERS: list[tuple[str, APIRouter]] = [
     ("/api/v1", obligation_facts_router),
     ("/api/v1", obligations_router),
     ("/api/v1", intel_router),
+    ("/api/v1", notify_router),
     ("/api/v1", evidence_router),
 ]
 #: routes that take attachments: their bodies may be as large as the attachments allow, plus the form

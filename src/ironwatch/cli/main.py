@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from ironwatch import __version__
-from ironwatch.cli import access, admin, events, evidence, incident, intel, obligations, plan, report
+from ironwatch.cli import access, admin, events, evidence, incident, intel, notify, obligations, plan, report
 from ironwatch.cli.context import state
 from ironwatch.cli.serve import serve
 
@@ -53,6 +53,7 @@ app.add_typer(evidence.app, name="evidence")
 app.add_typer(plan.app, name="plan")
 app.add_typer(report.app, name="report")
 app.add_typer(intel.app, name="intel")
+app.add_typer(notify.app, name="notify")
 app.add_typer(access.users, name="user")
 app.add_typer(access.tokens, name="token")
 app.add_typer(admin.db, name="db")

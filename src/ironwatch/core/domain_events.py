@@ -21,6 +21,8 @@ Kinds in use (``subject_id`` is the incident's or alert's id):
                                  (the reminder offset reached, e.g. "4h"), remaining_seconds
 ``obligation.overdue``           the same, for one phase past its deadline: overdue_by
 ``evidence.collected``           data: ref, evidence_id, label, sha256, size, source (subject: the incident)
+``notification.escalated``       data: ref, level, batch, roles (an unacknowledged notification called the
+                                 plan's next escalation level; subject: the incident)
 ===============================  ===========================================================
 """
 

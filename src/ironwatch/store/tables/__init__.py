@@ -18,6 +18,7 @@ from ironwatch.store.tables.incidents import (
     TransitionRow,
 )
 from ironwatch.store.tables.intel import IndicatorRow, IndicatorSourceRow
+from ironwatch.store.tables.notifications import NotificationRow
 from ironwatch.store.tables.obligations import IncidentFactsRow, ObligationRow, ObligationSubmissionRow
 from ironwatch.store.tables.plan import PlanVersionRow
 from ironwatch.store.tables.reports import ReportRow
@@ -38,6 +39,7 @@ __all__ = [
     "IndicatorRow",
     "IndicatorSourceRow",
     "LoginAttemptRow",
+    "NotificationRow",
     "ObligationRow",
     "ObligationSubmissionRow",
     "ObservableRow",
