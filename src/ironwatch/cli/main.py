@@ -7,7 +7,19 @@ from typing import Annotated
 import typer
 
 from ironwatch import __version__
-from ironwatch.cli import access, admin, events, evidence, incident, intel, notify, plan, report, rules
+from ironwatch.cli import (
+    access,
+    admin,
+    events,
+    evidence,
+    incident,
+    intel,
+    notify,
+    obligations,
+    plan,
+    report,
+    rules,
+)
 from ironwatch.cli.context import state
 from ironwatch.cli.serve import serve
 
@@ -46,7 +58,9 @@ app.command("ingest")(events.ingest)
 app.command("follow")(events.follow)
 app.command("status")(events.status)
 app.add_typer(events.events, name="events")
+incident.app.command("export-external")(obligations.export_external_command)
 app.add_typer(incident.app, name="incident")
+app.add_typer(obligations.app, name="obligations")
 app.add_typer(evidence.app, name="evidence")
 app.add_typer(plan.app, name="plan")
 app.add_typer(report.app, name="report")

@@ -20,6 +20,7 @@ from ironwatch.store.tables.incidents import (
 )
 from ironwatch.store.tables.intel import IndicatorRow, IndicatorSourceRow
 from ironwatch.store.tables.notifications import NotificationRow
+from ironwatch.store.tables.obligations import IncidentFactsRow, ObligationRow, ObligationSubmissionRow
 from ironwatch.store.tables.plan import PlanVersionRow
 from ironwatch.store.tables.reports import ReportRow
 
@@ -35,12 +36,15 @@ __all__ = [
     "EventRow",
     "EvidenceRow",
     "IncidentAttachmentRow",
+    "IncidentFactsRow",
     "IncidentMemberRow",
     "IncidentRow",
     "IndicatorRow",
     "IndicatorSourceRow",
     "LoginAttemptRow",
     "NotificationRow",
+    "ObligationRow",
+    "ObligationSubmissionRow",
     "ObservableRow",
     "ParseFailureRow",
     "PlanVersionRow",
