@@ -16,9 +16,11 @@ from ironwatch.cli import (
     intel,
     metrics,
     notify,
+    obligations,
     plan,
     report,
     review,
+    rules,
     timeline,
 )
 from ironwatch.cli.context import state
@@ -59,15 +61,18 @@ app.command("ingest")(events.ingest)
 app.command("follow")(events.follow)
 app.command("status")(events.status)
 app.add_typer(events.events, name="events")
+incident.app.command("export-external")(obligations.export_external_command)
 incident.app.command("timeline")(timeline.show_timeline)
 incident.app.command("timeline-add")(timeline.add_entry)
 app.add_typer(incident.app, name="incident")
+app.add_typer(obligations.app, name="obligations")
 app.add_typer(review.app, name="review")
 app.command("action-items")(review.action_items)
 app.command("metrics")(metrics.metrics)
 app.add_typer(evidence.app, name="evidence")
 app.add_typer(plan.app, name="plan")
 app.add_typer(report.app, name="report")
+app.add_typer(rules.app, name="rules")
 app.add_typer(intel.app, name="intel")
 app.add_typer(notify.app, name="notify")
 app.add_typer(access.users, name="user")

@@ -22,6 +22,8 @@ from ironwatch.store.tables import (
     IncidentAttachmentRow,
     IncidentRow,
     NotificationRow,
+    ObligationRow,
+    ObligationSubmissionRow,
     ObservableRow,
     TaskRow,
     TimelineEntryRow,
@@ -203,6 +205,39 @@ def _notifications(uow: UnitOfWork, incident: IncidentRow) -> Iterator[Entry]:
             )
 
 
+def _obligations(uow: UnitOfWork, incident: IncidentRow) -> Iterator[Entry]:
+    """Legal and contractual notification duties: when each applied, was submitted and was closed."""
+    if not uow.principal.can(Permission.OBLIGATIONS_READ):
+        return
+    duties = uow.session.scalars(select(ObligationRow).where(ObligationRow.incident_id == incident.id))
+    titles: dict[str, str] = {}
+    for o in duties:
+        titles[o.id] = o.title
+        yield new_entry(
+            o.opened_at, "obligation", f"obligation applies: {o.title}", source=o.regime, object_id=o.id
+        )
+        if o.closed_at:
+            yield new_entry(
+                o.closed_at,
+                "obligation",
+                f"obligation {o.status}: {o.title}",
+                source=o.regime,
+                object_id=o.id,
+            )
+    submissions = uow.session.scalars(
+        select(ObligationSubmissionRow).where(ObligationSubmissionRow.incident_id == incident.id)
+    )
+    for sub in submissions:
+        title = titles.get(sub.obligation_id, "obligation")
+        yield new_entry(
+            sub.submitted_at,
+            "obligation",
+            f"{title}: {sub.phase} submitted to {sub.submitted_to} (ref {sub.reference})",
+            actor=sub.recorded_by,
+            object_id=sub.id,
+        )
+
+
 #: kind of entry -> the function that yields them
 SOURCES: dict[str, Source] = {
     "milestone": _milestones,
@@ -216,4 +251,5 @@ SOURCES: dict[str, Source] = {
     "attachment": _attachments,
     "evidence": _custody,
     "notification": _notifications,
+    "obligation": _obligations,
 }
