@@ -21,6 +21,7 @@ from ironwatch.store.audit import install_audit_hook
 from ironwatch.store.blobs import BlobStore
 from ironwatch.store.db import Database
 from ironwatch.store.uow import UnitOfWork
+from ironwatch.triage import handlers as triage
 
 log = logging.getLogger("ironwatch")
 
@@ -63,7 +64,7 @@ def build_runtime(
 
 def subscribe_slices(subscribers: Subscribers) -> None:
     """Register every slice's domain-event handlers (each slice adds its line here)."""
-    del subscribers  # no slice listens yet
+    triage.subscribe(subscribers)
 
 
 def ensure_first_admin(runtime: Runtime) -> str | None:

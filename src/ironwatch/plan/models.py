@@ -39,8 +39,8 @@ from ironwatch.plan.training import Completion, Course, Exercise, ExerciseKind, 
 __all__ = [
     "ENISA_CATEGORIES",
     "Asset",
-    "Assignment",
     "AssetKind",
+    "Assignment",
     "Authority",
     "Category",
     "Classification",
@@ -141,16 +141,15 @@ class Plan(PlanModel):
         categories = {c.id for c in self.classification.effective_categories}
         for category, role in self.settings.assignment.by_category.items():
             if category not in categories:
-                found.append(
-                    unknown_reference((*assignment, "by_category", category), category, "category", categories)
-                )
+                path = (*assignment, "by_category", category)
+                found.append(unknown_reference(path, category, "category", categories))
             if role not in roles:
                 found.append(unknown_reference((*assignment, "by_category", category), role, "role", roles))
         priorities = {p.id for p in self.priority.priorities}
         for i, priority in enumerate(self.settings.sla.business_hours_for):
             if priority not in priorities:
-                path = ("settings", "sla", "business_hours_for", i)
-                found.append(unknown_reference(path, priority, "priority", priorities))
+                at = ("settings", "sla", "business_hours_for", i)
+                found.append(unknown_reference(at, priority, "priority", priorities))
         return found
 
     def _policy_problems(self, roles: set[str]) -> list[Inconsistency]:

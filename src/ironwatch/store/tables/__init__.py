@@ -17,22 +17,34 @@ from ironwatch.store.tables.incidents import (
 )
 from ironwatch.store.tables.plan import PlanVersionRow
 from ironwatch.store.tables.reports import ReportRow
+from ironwatch.store.tables.triage import (
+    AlertGroupRow,
+    EscalationRow,
+    IncidentTriageRow,
+    SlaClockRow,
+    SuppressionRow,
+)
 
 __all__ = [
+    "AlertGroupRow",
     "AlertRow",
     "AuditEntryRow",
     "Base",
     "CommentRow",
+    "EscalationRow",
     "EventRow",
     "IncidentAttachmentRow",
     "IncidentMemberRow",
     "IncidentRow",
+    "IncidentTriageRow",
     "LoginAttemptRow",
     "ObservableRow",
     "ParseFailureRow",
     "PlanVersionRow",
     "ReferenceCounterRow",
     "ReportRow",
+    "SlaClockRow",
+    "SuppressionRow",
     "TaskRow",
     "TokenRow",
     "TokenUseRow",
