@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from ironwatch import __version__
-from ironwatch.cli import access, admin, events, incident, plan, report
+from ironwatch.cli import access, admin, alerts, events, incident, plan, report, triage
 from ironwatch.cli.context import state
 from ironwatch.cli.serve import serve
 
@@ -49,6 +49,8 @@ app.add_typer(events.events, name="events")
 app.add_typer(incident.app, name="incident")
 app.add_typer(plan.app, name="plan")
 app.add_typer(report.app, name="report")
+app.add_typer(alerts.app, name="alerts")
+app.add_typer(triage.app, name="triage")
 app.add_typer(access.users, name="user")
 app.add_typer(access.tokens, name="token")
 app.add_typer(admin.db, name="db")
