@@ -71,8 +71,12 @@ def login_after_brute_force(
     )
 
 
-def sigma_match(rule_id: str, level: str, at: datetime, event: dict[str, object], tags: tuple[str, ...] = ()) -> Match:
-    m = build_match(rule_id=rule_id, title=rule_id.replace("-", " "), level=level, tags=tags, fields=(), event=event)
+def sigma_match(
+    rule_id: str, level: str, at: datetime, event: dict[str, object], tags: tuple[str, ...] = ()
+) -> Match:
+    m = build_match(
+        rule_id=rule_id, title=rule_id.replace("-", " "), level=level, tags=tags, fields=(), event=event
+    )
     return replace(m, timestamp=at, event_ids=(f"ev-{rule_id}-{at.isoformat()}",))
 
 

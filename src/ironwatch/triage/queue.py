@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import ColumnElement, Select, Text, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, String, Text, case, func, or_, select
 
 from ironwatch.core.errors import NotFoundError, ValidationError
 from ironwatch.core.permissions import Permission
@@ -24,8 +24,8 @@ def _escape_like(value: str) -> str:
 
 def _entity_value(uow: UnitOfWork, key: str) -> ColumnElement[str]:
     if uow.db.dialect == "postgresql":
-        return AlertRow.entities.op("->>")(key)
-    return func.json_extract(AlertRow.entities, f'$."{key}"')
+        return func.jsonb_extract_path_text(AlertRow.entities, key, type_=String())
+    return func.json_extract(AlertRow.entities, f'$."{key}"', type_=String())
 
 
 def _entity_filter(uow: UnitOfWork, text: str) -> ColumnElement[bool]:
