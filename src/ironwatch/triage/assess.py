@@ -106,6 +106,7 @@ def matching_assets(plan: Plan, values: Iterable[str]) -> list[Asset]:
             ip = None
         for asset in plan.assets:
             names = {asset.name.lower(), *(a.lower() for a in asset.addresses)}
+            names |= {a.split(".", 1)[0] for a in names if not a[:1].isdigit() and ":" not in a}
             if text in names or short in names or (ip is not None and _in_networks(ip, asset.addresses)):
                 found.setdefault(asset.name, asset)
     return list(found.values())
