@@ -11,7 +11,8 @@ from ironwatch.core.clock import FrozenClock
 from ironwatch.core.domain_events import DomainEvent
 from ironwatch.core.principal import system_principal
 from ironwatch.store.tables import AlertGroupRow, AlertRow, AuditEntryRow, IncidentRow, SlaClockRow
-from ironwatch.triage import service
+from ironwatch.triage import queue, service
+from ironwatch.triage import schemas as s
 from tests.support.alerts import (
     ATTACKER,
     apply_plan,
@@ -113,9 +114,6 @@ def test_alerts_below_the_auto_open_level_wait_in_the_queue_by_priority(
     record(runtime, [quiet])
     record(runtime, [brute_force(now - timedelta(minutes=1), source="198.51.100.30")])
     assert _incidents(runtime) == []
-    from ironwatch.triage import queue
-    from ironwatch.triage import schemas as s
-
     with runtime.uow(READER) as uow:
         total, rows = queue.list_alerts(uow, s.AlertFilter())
         by_entity = queue.list_alerts(uow, s.AlertFilter(entity="source_address=198.51.100.20"))[1]
@@ -124,7 +122,7 @@ def test_alerts_below_the_auto_open_level_wait_in_the_queue_by_priority(
     assert [r.rule_id for r in rows] == ["iw-ssh-brute-force", "iw-port-scan"], (
         "higher priority first, older later"
     )
-    assert rows[0].priority < rows[1].priority
+    assert (rows[0].priority, rows[1].priority) == ("P2", "P4")
     assert [r.rule_id for r in by_entity] == ["iw-port-scan"]
     assert [r.rule_id for r in by_value] == ["iw-ssh-brute-force"]
 

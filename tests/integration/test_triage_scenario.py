@@ -41,7 +41,8 @@ def _lines(start: datetime, source: str, *, user: str = "root", failures: int = 
         stamp = at.strftime("%b %e %H:%M:%S")
         verdict = "Failed" if i < failures else "Accepted"
         lines.append(
-            f"<38>{stamp} fileserver sshd[{1200 + i}]: {verdict} password for {user} from {source} port {40000 + i} ssh2".encode()
+            f"<38>{stamp} fileserver sshd[{1200 + i}]: {verdict} password for {user} "
+            f"from {source} port {40000 + i} ssh2".encode()
         )
     return lines
 
