@@ -1,8 +1,8 @@
 """The issue's done-when, through the log server's pipeline: SSH brute force then a successful login.
 
-Detection is not yet wired into ``serve`` (another slice), so this drives the real ``EventPipeline``
-with real syslog lines, the real Sigma engine on fixture rules and a stand-in correlation
-(``tests/support/detection_sink.py``); triage, assessment, assignment and SLA are the real ones.
+Detection is not yet wired into ``serve`` on this branch, so this drives the real ``EventPipeline``
+with real syslog lines into a sink running the real Sigma engine and Correlator over ironwatch's
+rule pack (``tests/support/detection_sink.py``); triage, assessment, assignment and SLA are the real ones.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from ironwatch.triage import decisions, service
 from ironwatch.triage import schemas as s
 from ironwatch.triage.jobs import sla_tick
 from tests.support.alerts import apply_plan
-from tests.support.detection_sink import SshDetectionSink
+from tests.support.detection_sink import PackDetectionSink
 
 SYSTEM = system_principal("test")
 ATTACKER = "203.0.113.9"
@@ -52,7 +52,7 @@ class Harness:
         self.spool = Spool(tmp / "spool.db")
         self.clock = clock
         self.pipeline = EventPipeline(
-            spool=self.spool, db=runtime.db, tz=UTC, clock=clock, sinks=[SshDetectionSink(runtime)]
+            spool=self.spool, db=runtime.db, tz=UTC, clock=clock, sinks=[PackDetectionSink(runtime)]
         )
 
     def send(self, lines: list[bytes]) -> None:
@@ -94,8 +94,8 @@ def test_brute_force_then_login_is_one_incident_replays_change_nothing_and_p1_es
     assert view.playbook == "compromised-account"
     assert {"category", "severity", "impact", "urgency", "priority", "assignee"} <= set(view.reasons)
     assert [c.target for c in view.sla] == ["acknowledge", "contain", "resolve"]
-    rules = {a.rule_id for a in view.alerts}
-    assert {"iw-ssh-brute-force", "iw-ssh-success-after-brute-force"} <= rules and len(view.alerts) >= 3
+    titles = {a.title for a in view.alerts}
+    assert titles == {"SSH brute force from one source", "SSH brute force followed by a successful login"}
     state = (_count(runtime, IncidentRow), _count(runtime, AlertGroupRow), _count(runtime, AlertRow))
 
     harness.send(attack)  # the same lines again
@@ -136,4 +136,5 @@ def test_a_false_positive_with_suppression_stops_the_next_ones_while_counting_th
             select(func.count()).select_from(AlertRow).where(AlertRow.status == "suppressed")
         )
     assert [i.status for i in incidents] == ["false_positive"], "the scan opens nothing new"
-    assert suppressed and suppressed >= 3 and matches >= 14, "suppressed matches are kept and counted"
+    # both correlations fired again: kept as suppressed alerts, their matches counted on the suppressions
+    assert suppressed == 2 and matches >= 2, "suppressed matches are kept and counted"

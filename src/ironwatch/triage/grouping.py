@@ -18,7 +18,7 @@ from ironwatch.core.ids import new_id
 from ironwatch.core.lifecycle import OPEN_STATES
 from ironwatch.detect.sigma.match import ENTITY_FIELDS
 from ironwatch.plan.models import Plan
-from ironwatch.store.tables import AlertGroupRow, AlertRow, IncidentRow
+from ironwatch.store.tables import AlertGroupRow, AlertRow, EventRow, IncidentRow
 from ironwatch.store.uow import UnitOfWork
 from ironwatch.triage.assess import AlertFacts, GroupFacts
 
@@ -47,6 +47,22 @@ def correlated_rules(alert: AlertRow) -> list[str]:
     if isinstance(rules, list | tuple):
         return [str(r) for r in rules]
     return []
+
+
+#: how many of an alert's events are read to learn the hosts a correlation did not name
+EVENT_HOST_LOOKUP = 100
+
+
+def event_hosts(uow: UnitOfWork, alert: AlertRow) -> list[str]:
+    """Hosts of the alert's stored events: a correlation grouped by source address names no target,
+    but the events it counted do (so the affected asset, and its criticality, are still known)."""
+    ids = alert.event_ids[:EVENT_HOST_LOOKUP]
+    if not ids or "host" in canonical_entities(alert.entities):
+        return []
+    rows = uow.session.scalars(
+        select(EventRow.host).where(EventRow.id.in_(ids), EventRow.host.is_not(None)).distinct()
+    ).all()
+    return sorted(str(h) for h in rows if h)
 
 
 def _values(alert: AlertRow) -> dict[str, str]:
@@ -107,6 +123,8 @@ def join_group(uow: UnitOfWork, alert: AlertRow, group: AlertGroupRow | None) ->
     merged = {k: set(v) for k, v in group.entities.items()}
     for name, value in values.items():
         merged.setdefault(name, set()).add(value)
+    for host in event_hosts(uow, alert):
+        merged.setdefault("host", set()).add(host)
     correlates = correlated_rules(alert)
     if correlates:
         merged.setdefault("correlates", set()).update(correlates)

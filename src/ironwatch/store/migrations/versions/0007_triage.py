@@ -1,7 +1,7 @@
 """triage: alert groups, suppressions, incident triage records, SLA clocks, escalations
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-11-22 22:48:20.412007
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import ironwatch.store.types
 
-revision = "0006"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
