@@ -18,12 +18,14 @@ from ironwatch.api import problems
 from ironwatch.api.deps import Authenticated
 from ironwatch.api.hardening import BodyLimit, PathLimit, SecurityHeaders
 from ironwatch.bootstrap import Runtime
+from ironwatch.detect.intel.router import router as intel_router
 from ironwatch.evidence.router import router as evidence_router
 from ironwatch.incidents.router import router as incidents_router
 from ironwatch.ingest.router import metrics_router
 from ironwatch.ingest.router import router as events_router
 from ironwatch.ingest.service import IngestService
 from ironwatch.jobs import JobRunner, background_jobs
+from ironwatch.notify.router import router as notify_router
 from ironwatch.plan.router import router as plan_router
 from ironwatch.reports.router import router as reports_router
 from ironwatch.triage.router import router as triage_router
@@ -36,6 +38,8 @@ API_ROUTERS: list[tuple[str, APIRouter]] = [
     ("/api/v1", events_router),
     ("", metrics_router),
     ("/api/v1", plan_router),
+    ("/api/v1", intel_router),
+    ("/api/v1", notify_router),
     ("/api/v1", triage_router),
     ("/api/v1", evidence_router),
 ]

@@ -7,7 +7,19 @@ from typing import Annotated
 import typer
 
 from ironwatch import __version__
-from ironwatch.cli import access, admin, alerts, events, evidence, incident, plan, report, triage
+from ironwatch.cli import (
+    access,
+    admin,
+    alerts,
+    events,
+    evidence,
+    incident,
+    intel,
+    notify,
+    plan,
+    report,
+    triage,
+)
 from ironwatch.cli.context import state
 from ironwatch.cli.serve import serve
 
@@ -50,6 +62,8 @@ app.add_typer(incident.app, name="incident")
 app.add_typer(evidence.app, name="evidence")
 app.add_typer(plan.app, name="plan")
 app.add_typer(report.app, name="report")
+app.add_typer(intel.app, name="intel")
+app.add_typer(notify.app, name="notify")
 app.add_typer(alerts.app, name="alerts")
 app.add_typer(triage.app, name="triage")
 app.add_typer(access.users, name="user")

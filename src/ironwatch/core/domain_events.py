@@ -8,7 +8,19 @@ calling webhooks and running actions happen later, from the rows they leave behi
 
 Kinds in use (``subject_id`` is the incident's or alert's id):
 
-=============================  ======================================================================="""
+=============================  ==============================================================================
+``incident.created``           data: ref, status, priority, severity, category, origin (manual|report|triage)
+``incident.transitioned``      data: ref, from, to
+``incident.updated``           data: ref, changes {field: [old, new]} (priority, assignee, ...)
+``incident.sla_breached``      data: ref, target ("acknowledge"|"contain"|"resolve"), priority, due (ISO time)
+``incident.escalated``         data: ref, level, roles [role ids], people [person ids to tell], reason
+``incident.special_handling``  data: ref, flags (all so far, e.g. ["personal_data"]), new (flags added now)
+``alert.recorded``             data: rule_id, level, new (bool), count
+``evidence.collected``         data: ref, evidence_id, label, sha256, size, source (subject: the incident)
+``notification.escalated``     data: ref, level, batch, roles (an unacknowledged notification called the
+                               plan's next escalation level; subject: the incident)
+=============================  ==============================================================================
+"""
 
 from __future__ import annotations
 
