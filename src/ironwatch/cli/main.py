@@ -18,6 +18,7 @@ from ironwatch.cli import (
     notify,
     plan,
     report,
+    rules,
     triage,
 )
 from ironwatch.cli.context import state
@@ -62,6 +63,7 @@ app.add_typer(incident.app, name="incident")
 app.add_typer(evidence.app, name="evidence")
 app.add_typer(plan.app, name="plan")
 app.add_typer(report.app, name="report")
+app.add_typer(rules.app, name="rules")
 app.add_typer(intel.app, name="intel")
 app.add_typer(notify.app, name="notify")
 app.add_typer(alerts.app, name="alerts")

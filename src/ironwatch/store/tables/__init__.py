@@ -5,6 +5,7 @@ from ironwatch.store.tables.alerts import AlertRow
 from ironwatch.store.tables.anomaly import AnomalyBaselineRow
 from ironwatch.store.tables.audit import AuditEntryRow
 from ironwatch.store.tables.base import Base
+from ironwatch.store.tables.detection import CompiledRuleRow, DetectionRuleRow, RuleSetVersionRow
 from ironwatch.store.tables.events import EventRow, ParseFailureRow
 from ironwatch.store.tables.evidence import CustodyEntryRow, EvidenceRow
 from ironwatch.store.tables.incidents import (
@@ -36,7 +37,9 @@ __all__ = [
     "AuditEntryRow",
     "Base",
     "CommentRow",
+    "CompiledRuleRow",
     "CustodyEntryRow",
+    "DetectionRuleRow",
     "EscalationRow",
     "EventRow",
     "EvidenceRow",
@@ -53,6 +56,7 @@ __all__ = [
     "PlanVersionRow",
     "ReferenceCounterRow",
     "ReportRow",
+    "RuleSetVersionRow",
     "SlaClockRow",
     "SuppressionRow",
     "TaskRow",
