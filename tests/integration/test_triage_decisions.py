@@ -57,6 +57,10 @@ def test_a_false_positive_with_suppression_counts_later_matches_and_opens_nothin
     [closed] = _incidents(runtime)
     assert closed.status == "false_positive"
 
+    # a repeat within the dedup window raises the dismissed alert's count: counted, not reopened
+    repeat = record(runtime, [brute_force(now + timedelta(minutes=5), source=SCANNER)])[0]
+    assert (repeat.new, repeat.alert.status, repeat.alert.count) == (False, "false_positive", 24)
+
     # the same scan again, next day (past the dedup window): new alerts, suppressed and counted
     clock.advance(timedelta(days=1))
     later = clock.now()
@@ -70,7 +74,7 @@ def test_a_false_positive_with_suppression_counts_later_matches_and_opens_nothin
     with runtime.uow(READER) as uow:
         counted = {row.rule_id: row.matches for row in uow.session.scalars(select(SuppressionRow)).all()}
         audit = uow.session.execute(select(AuditEntryRow.action, AuditEntryRow.object_type)).all()
-    assert counted == {"iw-ssh-brute-force": 12, "iw-ssh-success-after-brute-force": 1}
+    assert counted == {"iw-ssh-brute-force": 24, "iw-ssh-success-after-brute-force": 1}
     assert ("alert.dismiss", "suppression") in audit and ("alert.dismiss", "alert") in audit
     # an attack from elsewhere is not suppressed
     record(runtime, [login_after_brute_force(later, source="203.0.113.50")])

@@ -1,8 +1,9 @@
 """The issue's done-when, through the log server's pipeline: SSH brute force then a successful login.
 
-Detection is not yet wired into ``serve`` on this branch, so this drives the real ``EventPipeline``
-with real syslog lines into a sink running the real Sigma engine and Correlator over ironwatch's
-rule pack (``tests/support/detection_sink.py``); triage, assessment, assignment and SLA are the real ones.
+In process, so the clock can be injected (the running-server version is tests/e2e/test_triage.py): the
+real ``EventPipeline`` with real syslog lines into a sink running the real Sigma engine and Correlator
+over ironwatch's rule pack (``tests/support/detection_sink.py``); triage, assessment, assignment and SLA
+are the real ones.
 """
 
 from __future__ import annotations

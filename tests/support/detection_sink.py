@@ -1,8 +1,8 @@
-"""A detection sink for the log server's pipeline, standing in for detection in ``serve``.
+"""A small detection sink for an in-process pipeline with an injected clock.
 
-It does what the detection slice's sink does (not yet wired into ``serve`` on this branch): the
-real Sigma engine and the real ``Correlator`` over ironwatch's own rule pack, then the real alert
-recorder, so triage sees exactly what detection will hand it.
+It does what detection in ``serve`` does for the SSH rules: the real Sigma engine and the real
+``Correlator`` over ironwatch's own rule pack, then the real alert recorder, so triage sees what
+detection hands it, without a server process.
 """
 
 from __future__ import annotations

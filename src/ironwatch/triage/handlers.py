@@ -71,13 +71,14 @@ def handle_alert(uow: UnitOfWork, plan: Plan, alert: AlertRow) -> None:
     """Suppress, group, assess and (at the auto-open level) open or extend an incident for ``alert``."""
     new_matches = alert.count - alert.handled_count
     alert.handled_count = alert.count
-    if alert.incident_id is None and alert.status in ("new", "false_positive", "suppressed"):
+    dismissed = alert.status in ("false_positive", "suppressed")
+    if dismissed or (alert.status == "new" and alert.incident_id is None):
         suppression = matching_suppression(uow, alert)
         if suppression is not None:
             count_suppressed(uow, suppression, alert, new_matches)
             uow.flush()
             return
-    if alert.status in ("false_positive", "suppressed"):
+    if dismissed:
         uow.flush()
         return  # decided already: repeats of a dismissed alert stay dismissed
     group = uow.session.get(AlertGroupRow, alert.group_id) if alert.group_id else None
