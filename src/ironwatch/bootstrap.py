@@ -17,6 +17,7 @@ from ironwatch.core.errors import ConflictError
 from ironwatch.core.principal import Principal, system_principal
 from ironwatch.detect import rule_loading
 from ironwatch.notify import comms_plan as notify_comms_plan
+from ironwatch.obligations import service as obligations
 from ironwatch.plan import service as plans
 from ironwatch.plan.starter import init_plan_text
 from ironwatch.settings import Settings
@@ -110,6 +111,7 @@ def build_runtime(
 def subscribe_slices(subscribers: Subscribers) -> None:
     """Register every slice's domain-event handlers (each slice adds its line here)."""
     triage.subscribe(subscribers)
+    obligations.subscribe(subscribers)
     notify_comms_plan.subscribe(subscribers)
 
 

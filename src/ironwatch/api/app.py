@@ -29,6 +29,8 @@ from ironwatch.ingest.router import router as events_router
 from ironwatch.ingest.service import IngestService
 from ironwatch.jobs import JobRunner, background_jobs
 from ironwatch.notify.router import router as notify_router
+from ironwatch.obligations.router import incident_router as obligation_facts_router
+from ironwatch.obligations.router import router as obligations_router
 from ironwatch.plan.router import router as plan_router
 from ironwatch.reports.router import router as reports_router
 from ironwatch.triage.router import router as triage_router
@@ -42,6 +44,8 @@ API_ROUTERS: list[tuple[str, APIRouter]] = [
     ("", metrics_router),
     ("/api/v1", plan_router),
     ("/api/v1", rules_router),
+    ("/api/v1", obligation_facts_router),
+    ("/api/v1", obligations_router),
     ("/api/v1", intel_router),
     ("/api/v1", notify_router),
     ("/api/v1", triage_router),

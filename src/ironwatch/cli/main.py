@@ -16,6 +16,7 @@ from ironwatch.cli import (
     incident,
     intel,
     notify,
+    obligations,
     plan,
     report,
     rules,
@@ -59,7 +60,9 @@ app.command("ingest")(events.ingest)
 app.command("follow")(events.follow)
 app.command("status")(events.status)
 app.add_typer(events.events, name="events")
+incident.app.command("export-external")(obligations.export_external_command)
 app.add_typer(incident.app, name="incident")
+app.add_typer(obligations.app, name="obligations")
 app.add_typer(evidence.app, name="evidence")
 app.add_typer(plan.app, name="plan")
 app.add_typer(report.app, name="report")

@@ -20,6 +20,7 @@ from ironwatch.store.tables.incidents import (
 )
 from ironwatch.store.tables.intel import IndicatorRow, IndicatorSourceRow
 from ironwatch.store.tables.notifications import NotificationRow
+from ironwatch.store.tables.obligations import IncidentFactsRow, ObligationRow, ObligationSubmissionRow
 from ironwatch.store.tables.plan import PlanVersionRow
 from ironwatch.store.tables.reports import ReportRow
 from ironwatch.store.tables.triage import (
@@ -44,6 +45,7 @@ __all__ = [
     "EventRow",
     "EvidenceRow",
     "IncidentAttachmentRow",
+    "IncidentFactsRow",
     "IncidentMemberRow",
     "IncidentRow",
     "IncidentTriageRow",
@@ -51,6 +53,8 @@ __all__ = [
     "IndicatorSourceRow",
     "LoginAttemptRow",
     "NotificationRow",
+    "ObligationRow",
+    "ObligationSubmissionRow",
     "ObservableRow",
     "ParseFailureRow",
     "PlanVersionRow",

@@ -1,7 +1,7 @@
 """triage: alert groups, suppressions, incident triage records, SLA clocks, escalations
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-11-22 22:48:20.412007
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import ironwatch.store.types
 
-revision = "0010"
-down_revision = "0009"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
