@@ -20,6 +20,7 @@ from ironwatch.detect.intel import jobs as intel_jobs
 from ironwatch.notify.dispatch import deliver_due
 from ironwatch.notify.escalation import escalate_due
 from ironwatch.obligations import clocks as obligation_clocks
+from ironwatch.triage.jobs import SLA_CHECK_SECONDS, sla_tick
 
 if TYPE_CHECKING:
     from ironwatch.bootstrap import Runtime
@@ -57,6 +58,7 @@ def background_jobs() -> list[Job]:
         periodic("intel-expiry", intel_jobs.EXPIRY_INTERVAL_SECONDS, intel_jobs.expire_tick),
         periodic("notify-dispatch", 5.0, deliver_due),
         periodic("notify-escalation", 15.0, escalate_due),
+        periodic("sla-clocks", SLA_CHECK_SECONDS, sla_tick),
     ]
 
 

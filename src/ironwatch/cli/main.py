@@ -10,6 +10,7 @@ from ironwatch import __version__
 from ironwatch.cli import (
     access,
     admin,
+    alerts,
     events,
     evidence,
     incident,
@@ -22,6 +23,7 @@ from ironwatch.cli import (
     review,
     rules,
     timeline,
+    triage,
 )
 from ironwatch.cli.context import state
 from ironwatch.cli.serve import serve
@@ -75,6 +77,8 @@ app.add_typer(report.app, name="report")
 app.add_typer(rules.app, name="rules")
 app.add_typer(intel.app, name="intel")
 app.add_typer(notify.app, name="notify")
+app.add_typer(alerts.app, name="alerts")
+app.add_typer(triage.app, name="triage")
 app.add_typer(access.users, name="user")
 app.add_typer(access.tokens, name="token")
 app.add_typer(admin.db, name="db")

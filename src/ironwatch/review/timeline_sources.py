@@ -17,6 +17,7 @@ from ironwatch.store.tables import (
     AlertRow,
     CommentRow,
     CustodyEntryRow,
+    EscalationRow,
     EventRow,
     EvidenceRow,
     IncidentAttachmentRow,
@@ -25,6 +26,7 @@ from ironwatch.store.tables import (
     ObligationRow,
     ObligationSubmissionRow,
     ObservableRow,
+    SlaClockRow,
     TaskRow,
     TimelineEntryRow,
     TransitionRow,
@@ -238,6 +240,25 @@ def _obligations(uow: UnitOfWork, incident: IncidentRow) -> Iterator[Entry]:
         )
 
 
+def _sla(uow: UnitOfWork, incident: IncidentRow) -> Iterator[Entry]:
+    """SLA targets missed (triage's clocks) and the escalations they and people caused."""
+    clocks = uow.session.scalars(select(SlaClockRow).where(SlaClockRow.incident_id == incident.id))
+    for c in clocks:
+        if c.breached_at:
+            text = f"SLA missed: {c.target} target of {c.priority} (due {c.due_at:%Y-%m-%d %H:%M})"
+            yield new_entry(c.breached_at, "sla", text, object_id=c.id)
+    escalations = uow.session.scalars(select(EscalationRow).where(EscalationRow.incident_id == incident.id))
+    for e in escalations:
+        who = ", ".join([*e.roles, *e.people])
+        yield new_entry(
+            e.at,
+            "sla",
+            f"escalated to level {e.level} ({who}): {_short(e.reason)}",
+            actor=e.actor,
+            object_id=e.id,
+        )
+
+
 #: kind of entry -> the function that yields them
 SOURCES: dict[str, Source] = {
     "milestone": _milestones,
@@ -252,4 +273,5 @@ SOURCES: dict[str, Source] = {
     "evidence": _custody,
     "notification": _notifications,
     "obligation": _obligations,
+    "sla": _sla,
 }

@@ -29,9 +29,17 @@ from ironwatch.store.tables.review import (
     ReviewRow,
     TimelineEntryRow,
 )
+from ironwatch.store.tables.triage import (
+    AlertGroupRow,
+    EscalationRow,
+    IncidentTriageRow,
+    SlaClockRow,
+    SuppressionRow,
+)
 
 __all__ = [
     "ActionItemRow",
+    "AlertGroupRow",
     "AlertRow",
     "AnomalyBaselineRow",
     "AuditEntryRow",
@@ -40,12 +48,14 @@ __all__ = [
     "CompiledRuleRow",
     "CustodyEntryRow",
     "DetectionRuleRow",
+    "EscalationRow",
     "EventRow",
     "EvidenceRow",
     "IncidentAttachmentRow",
     "IncidentFactsRow",
     "IncidentMemberRow",
     "IncidentRow",
+    "IncidentTriageRow",
     "IndicatorRow",
     "IndicatorSourceRow",
     "LoginAttemptRow",
@@ -60,6 +70,8 @@ __all__ = [
     "ReviewFeedbackRow",
     "ReviewRow",
     "RuleSetVersionRow",
+    "SlaClockRow",
+    "SuppressionRow",
     "TaskRow",
     "TimelineEntryRow",
     "TokenRow",
