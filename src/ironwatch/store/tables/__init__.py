@@ -17,8 +17,10 @@ from ironwatch.store.tables.incidents import (
 )
 from ironwatch.store.tables.plan import PlanVersionRow
 from ironwatch.store.tables.reports import ReportRow
+from ironwatch.store.tables.respond import ActionRequestRow, PlaybookRunRow, PlaybookVersionRow
 
 __all__ = [
+    "ActionRequestRow",
     "AlertRow",
     "AuditEntryRow",
     "Base",
@@ -31,6 +33,8 @@ __all__ = [
     "ObservableRow",
     "ParseFailureRow",
     "PlanVersionRow",
+    "PlaybookRunRow",
+    "PlaybookVersionRow",
     "ReferenceCounterRow",
     "ReportRow",
     "TaskRow",
