@@ -16,6 +16,8 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ironwatch.respond.runner import ActionRunner
+
 if TYPE_CHECKING:
     from ironwatch.bootstrap import Runtime
 
@@ -47,7 +49,7 @@ def periodic(name: str, interval: float, tick: Callable[[Runtime], object]) -> J
 
 def background_jobs() -> list[Job]:
     """Every slice's background jobs (each slice adds its line here)."""
-    return []
+    return [periodic("respond.actions", 2.0, ActionRunner().tick)]
 
 
 class JobRunner:

@@ -24,6 +24,7 @@ from ironwatch.ingest.service import IngestService
 from ironwatch.jobs import JobRunner, background_jobs
 from ironwatch.plan.router import router as plan_router
 from ironwatch.reports.router import router as reports_router
+from ironwatch.respond.router import router as respond_router
 
 #: every slice's router and where it is mounted; the permission-matrix test walks these
 API_ROUTERS: list[tuple[str, APIRouter]] = [
@@ -33,6 +34,7 @@ API_ROUTERS: list[tuple[str, APIRouter]] = [
     ("/api/v1", events_router),
     ("", metrics_router),
     ("/api/v1", plan_router),
+    ("/api/v1", respond_router),
 ]
 #: routes that take attachments: their bodies may be as large as the attachments allow, plus the form
 REPORT_INTAKE_PATHS = ("/api/v1/reports", "/api/v1/reports/public")

@@ -22,10 +22,12 @@ from ironwatch.incidents import schemas as incident_schemas
 from ironwatch.incidents import service as incidents
 from ironwatch.plan import service as plans
 from ironwatch.plan.models import Plan
-from ironwatch.respond import actions
+from ironwatch.respond import actions, guards
+from ironwatch.respond import schemas as s
+from ironwatch.respond.connectors.registry import connectors
 from ironwatch.respond.library import built_in_playbooks
 from ironwatch.respond.playbook import Playbook, Step
-from ironwatch.respond.playbook_loader import parse_playbook
+from ironwatch.respond.playbook_loader import PlaybookError, parse_playbook
 from ironwatch.respond.runs import advance_run
 from ironwatch.respond.states import ActionState
 from ironwatch.respond.templating import (
@@ -307,3 +309,65 @@ def run_actions(uow: UnitOfWork, run_id: str) -> list[ActionRequestRow]:
             .order_by(ActionRequestRow.position)
         ).all()
     )
+
+
+def summarise(found: PlaybookInForce) -> s.PlaybookSummary:
+    steps = found.playbook.phases.ordered()
+    return s.PlaybookSummary(
+        id=found.playbook.id,
+        name=found.playbook.name,
+        categories=list(found.playbook.categories),
+        version=found.version,
+        source=found.source,
+        sha256=found.sha256,
+        steps=len(steps),
+        actions=sum(1 for _, step in steps if step.is_action),
+    )
+
+
+def describe(found: PlaybookInForce) -> s.PlaybookDetail:
+    return s.PlaybookDetail(
+        **summarise(found).model_dump(),
+        description=found.playbook.description,
+        text=found.text,
+        phases=found.playbook.phases.model_dump(mode="json", exclude_defaults=True),
+    )
+
+
+def validate_text(text: str, *, source: str) -> s.ValidationOut:
+    """Check playbook YAML without storing it: every problem located (no permission: pure)."""
+    try:
+        playbook = parse_playbook(text, source=source)
+    except PlaybookError as exc:
+        return s.ValidationOut(valid=False, problems=[p.as_dict() for p in exc.problems])
+    return s.ValidationOut(valid=True, id=playbook.id)
+
+
+def run_detail(uow: UnitOfWork, run: PlaybookRunRow) -> s.PlaybookRunDetail:
+    return s.PlaybookRunDetail(
+        **s.PlaybookRunOut.model_validate(run).model_dump(),
+        actions=[s.ActionOut.model_validate(a) for a in run_actions(uow, run.id)],
+    )
+
+
+def connector_catalogue(uow: UnitOfWork) -> list[s.ConnectorOut]:
+    """Every installed connector: what it takes, whether the plan lets it act for real."""
+    uow.principal.require(Permission.INCIDENT_READ)
+    try:
+        plan: Plan | None = plans.current_plan(uow)
+    except NotFoundError:
+        plan = None
+    out = []
+    for name, cls in sorted(connectors().items()):
+        out.append(
+            s.ConnectorOut(
+                name=name,
+                title=cls.title,
+                destructive=cls.destructive,
+                undoable=cls.undoable,
+                enabled=plan is not None and guards.acts_for_real(plan, name),
+                inputs=cls.inputs_model.model_json_schema(),
+                config=cls.config_model.model_json_schema(),
+            )
+        )
+    return out
