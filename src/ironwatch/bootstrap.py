@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from ironwatch.access import service as access
 from ironwatch.core.clock import Clock, SystemClock
@@ -20,6 +21,7 @@ from ironwatch.store import migrate
 from ironwatch.store.audit import install_audit_hook
 from ironwatch.store.blobs import BlobStore
 from ironwatch.store.db import Database
+from ironwatch.store.evidence_store import EvidenceStore, LocalEvidenceStore
 from ironwatch.store.uow import UnitOfWork
 
 log = logging.getLogger("ironwatch")
@@ -38,11 +40,46 @@ class Runtime:
         """Where attachment content is kept: ``IRONWATCH_HOME/attachments``, named by SHA-256."""
         return BlobStore(self.settings.home / "attachments")
 
+    @cached_property
+    def evidence_store(self) -> EvidenceStore:
+        """Where evidence content is kept: ``IRONWATCH_HOME/evidence``, or the configured S3 bucket."""
+        return evidence_store_for(self.settings)
+
     def uow(self, principal: Principal, *, write: bool = False) -> UnitOfWork:
-        return UnitOfWork(self.db, principal, self.clock, write=write, subscribers=self.subscribers)
+        return UnitOfWork(
+            self.db,
+            principal,
+            self.clock,
+            write=write,
+            subscribers=self.subscribers,
+            evidence_store=self.evidence_store,
+        )
 
     def close(self) -> None:
         self.db.dispose()
+
+
+def evidence_store_for(settings: Settings) -> EvidenceStore:
+    """The evidence store the settings name (S3 when a bucket is set, else local under the home).
+
+    boto3 is imported only when a bucket is configured: it costs a third of a second at start
+    and most installations keep evidence on local disk.
+    """
+    if not settings.evidence_s3_bucket:
+        return LocalEvidenceStore(settings.home / "evidence", max_bytes=settings.evidence_max_bytes)
+    from ironwatch.store.evidence_s3 import S3EvidenceStore
+
+    secret = settings.evidence_s3_secret_access_key
+    return S3EvidenceStore(
+        staging_root=settings.home / "evidence",
+        bucket=settings.evidence_s3_bucket,
+        prefix=settings.evidence_s3_prefix,
+        max_bytes=settings.evidence_max_bytes,
+        endpoint_url=settings.evidence_s3_endpoint,
+        region=settings.evidence_s3_region,
+        access_key_id=settings.evidence_s3_access_key_id,
+        secret_access_key=secret.get_secret_value() if secret else None,
+    )
 
 
 def build_runtime(

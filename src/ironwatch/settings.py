@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ironwatch.core.errors import ValidationError
@@ -73,6 +73,28 @@ class Settings(BaseSettings):
     report_max_attachments: int = Field(default=5, ge=0, description="most attachments on one report")
     report_max_total_attachment_bytes: int = Field(
         default=25 * 1024 * 1024, gt=0, description="largest sum of a report's attachments"
+    )
+
+    # evidence locker (docs/evidence.md): local under home unless a bucket is given
+    evidence_max_bytes: int = Field(
+        default=100 * 1024**3, gt=0, description="largest item of evidence (disk images are large)"
+    )
+    evidence_max_upload_bytes: int = Field(
+        default=1024**3, gt=0, description="largest item of evidence uploaded through the API"
+    )
+    evidence_s3_bucket: str | None = Field(
+        default=None, description="keep evidence in this S3-compatible bucket instead of under home"
+    )
+    evidence_s3_endpoint: str | None = Field(
+        default=None, description="the S3 endpoint URL (MinIO, Ceph, ...); AWS when unset"
+    )
+    evidence_s3_region: str | None = Field(default=None, description="the bucket's region")
+    evidence_s3_prefix: str = Field(default="", description="object key prefix, e.g. ironwatch/evidence/")
+    evidence_s3_access_key_id: str | None = Field(
+        default=None, description="access key; unset: the AWS_* variables, profile or instance role"
+    )
+    evidence_s3_secret_access_key: SecretStr | None = Field(
+        default=None, repr=False, description="secret key for evidence_s3_access_key_id"
     )
 
     @field_validator("home", mode="after")

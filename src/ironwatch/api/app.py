@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -17,6 +18,7 @@ from ironwatch.api import problems
 from ironwatch.api.deps import Authenticated
 from ironwatch.api.hardening import BodyLimit, PathLimit, SecurityHeaders
 from ironwatch.bootstrap import Runtime
+from ironwatch.evidence.router import router as evidence_router
 from ironwatch.incidents.router import router as incidents_router
 from ironwatch.ingest.router import metrics_router
 from ironwatch.ingest.router import router as events_router
@@ -35,10 +37,13 @@ API_ROUTERS: list[tuple[str, APIRouter]] = [
     ("", metrics_router),
     ("/api/v1", plan_router),
     ("/api/v1", respond_router),
+    ("/api/v1", evidence_router),
 ]
 #: routes that take attachments: their bodies may be as large as the attachments allow, plus the form
 REPORT_INTAKE_PATHS = ("/api/v1/reports", "/api/v1/reports/public")
 FORM_ALLOWANCE = 1024 * 1024
+#: evidence uploads: as large as IRONWATCH_EVIDENCE_MAX_UPLOAD_BYTES allows
+EVIDENCE_UPLOAD_PATH = re.compile(r"/api/v1/incidents/[^/]+/evidence")
 
 
 def create_app(runtime: Runtime, *, log_server: bool = True) -> FastAPI:
@@ -110,6 +115,16 @@ def create_app(runtime: Runtime, *, log_server: bool = True) -> FastAPI:
             )
             for path in REPORT_INTAKE_PATHS
         },
+        pattern_limits=[
+            (
+                EVIDENCE_UPLOAD_PATH,
+                PathLimit(
+                    max(settings.max_body_bytes, settings.evidence_max_upload_bytes + FORM_ALLOWANCE),
+                    "upload larger items with `ironwatch evidence add` on the server, "
+                    "or raise IRONWATCH_EVIDENCE_MAX_UPLOAD_BYTES",
+                ),
+            )
+        ],
     )
     app.add_middleware(SecurityHeaders)
     return app

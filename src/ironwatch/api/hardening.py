@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import orjson
@@ -58,17 +59,31 @@ class PathLimit:
 class BodyLimit:
     """Refuse bodies over ``max_bytes`` with 413, by Content-Length or while streaming.
 
-    ``path_limits`` gives exact paths a limit of their own (a report with attachments).
+    ``path_limits`` gives exact paths a limit of their own (a report with attachments);
+    ``pattern_limits`` does so for paths matching a pattern (evidence uploads to any incident).
     """
 
     def __init__(
-        self, app: ASGIApp, max_bytes: int, path_limits: Mapping[str, PathLimit] | None = None
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        path_limits: Mapping[str, PathLimit] | None = None,
+        pattern_limits: Sequence[tuple[re.Pattern[str], PathLimit]] = (),
     ) -> None:
         self.app = app
         self.default = PathLimit(
             max_bytes, "send less at once (split batches) or raise IRONWATCH_MAX_BODY_BYTES"
         )
         self.path_limits = dict(path_limits or {})
+        self.pattern_limits = list(pattern_limits)
+
+    def _limit_for(self, path: str) -> PathLimit:
+        if path in self.path_limits:
+            return self.path_limits[path]
+        for pattern, limit in self.pattern_limits:
+            if pattern.fullmatch(path):
+                return limit
+        return self.default
 
     async def _reject(self, send: Send, limit: PathLimit) -> None:
         body = orjson.dumps(
@@ -96,7 +111,7 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.path_limits.get(scope.get("path", ""), self.default)
+        limit = self._limit_for(scope.get("path", ""))
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 try:

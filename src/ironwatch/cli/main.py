@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from ironwatch import __version__
-from ironwatch.cli import access, action, admin, events, incident, plan, playbook, report
+from ironwatch.cli import access, action, admin, events, evidence, incident, plan, playbook, report
 from ironwatch.cli.context import state
 from ironwatch.cli.serve import serve
 
@@ -47,6 +47,7 @@ app.command("follow")(events.follow)
 app.command("status")(events.status)
 app.add_typer(events.events, name="events")
 app.add_typer(incident.app, name="incident")
+app.add_typer(evidence.app, name="evidence")
 app.add_typer(plan.app, name="plan")
 app.add_typer(report.app, name="report")
 app.add_typer(playbook.app, name="playbook")

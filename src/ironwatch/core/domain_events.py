@@ -15,6 +15,7 @@ Kinds in use (``subject_id`` is the incident's or alert's id):
 ``incident.sla_breached``        data: ref, target ("acknowledge"|"contain"|"resolve"), priority, due
 ``incident.special_handling``    data: ref, flags (e.g. ["personal_data"])
 ``alert.recorded``               data: rule_id, level, new (bool), count
+``evidence.collected``           data: ref, evidence_id, label, sha256, size, source (subject: the incident)
 ===============================  ===========================================================
 """
 

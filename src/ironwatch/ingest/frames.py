@@ -8,6 +8,7 @@ saying why, so nothing a sender gave us disappears silently.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +18,15 @@ from ironwatch.core.errors import ValidationError
 
 # Namespace for deterministic event ids derived from (spool uuid, spool id).
 SPOOL_EVENT_NAMESPACE = uuid.UUID("6f1d3c1e-4b55-5a8e-9d1f-2f3b7a7c0e11")
+
+
+def uuid5_text(namespace: bytes, name: str) -> str:
+    """``str(uuid.uuid5(UUID(bytes=namespace), name))`` without building UUID objects (hot path)."""
+    digest = bytearray(hashlib.sha1(namespace + name.encode("utf-8"), usedforsecurity=False).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    h = digest.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 class Transport(StrEnum):
@@ -68,7 +78,7 @@ class SpooledFrame:
     @property
     def event_id(self) -> str:
         """Deterministic id for the event stored from this frame: same frame, same id, after any crash."""
-        return str(uuid.uuid5(SPOOL_EVENT_NAMESPACE, f"{self.spool_uuid}:{self.id}"))
+        return uuid5_text(SPOOL_EVENT_NAMESPACE.bytes, f"{self.spool_uuid}:{self.id}")
 
 
 @dataclass(frozen=True, slots=True)

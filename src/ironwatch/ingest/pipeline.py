@@ -90,7 +90,7 @@ class EventPipeline:
         self.sinks = list(sinks)
         self.stats = PipelineStats()
 
-    def _parse(self, spooled: SpooledFrame) -> Event | ParseFailure:
+    def _parse(self, spooled: SpooledFrame, event_id: str) -> Event | ParseFailure:
         frame = spooled.frame
         if frame.failure is not None:
             raw, truncated = cap_raw(frame.payload, self.limits.max_failure_raw_bytes)
@@ -110,6 +110,7 @@ class EventPipeline:
             received_at=frame.received_at,
             tz=self.tz,
             limits=self.limits,
+            event_id=event_id,
         )
         if isinstance(result, Event) and not result.source:
             result.source = frame.source
@@ -120,7 +121,10 @@ class EventPipeline:
         claimed = self.spool.claim(self.batch_size)
         if not claimed:
             return 0
-        results = [(self._parse(s), s.event_id) for s in claimed]
+        results = []
+        for spooled in claimed:
+            event_id = spooled.event_id
+            results.append((self._parse(spooled, event_id), event_id))
         try:
             with self.db.engine.begin() as conn:
                 store_results(conn, results)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Table, insert
@@ -10,6 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from ironwatch.core.ids import new_id
 from ironwatch.ingest.event import Event, ParseFailure
+from ironwatch.store.db import json_dumps
 from ironwatch.store.tables import EventRow, ParseFailureRow
 
 MESSAGE_LIMIT = 64 * 1024
@@ -64,6 +66,49 @@ def failure_row(failure: ParseFailure, *, failure_id: str | None = None) -> dict
     }
 
 
+_EVENT_COLUMNS = tuple(column.name for column in _EVENTS.columns)
+_JSON_POSITIONS = tuple(i for i, name in enumerate(_EVENT_COLUMNS) if name in {"fields", "notes"})
+_TIME_POSITIONS = tuple(
+    i for i, name in enumerate(_EVENT_COLUMNS) if name in {"event_time", "source_time", "received_at"}
+)
+# built from the table's own column names, no input involved
+_SQLITE_EVENT_INSERT = (
+    f"INSERT INTO events ({', '.join(_EVENT_COLUMNS)}) VALUES ({', '.join('?' * len(_EVENT_COLUMNS))}) "  # noqa: S608
+    "ON CONFLICT (id) DO NOTHING"
+)
+
+
+def _sqlite_time(value: datetime | None) -> str | None:
+    """The text SQLAlchemy's SQLite DATETIME stores (naive UTC), so both write paths sort and read alike."""
+    if value is None:
+        return None
+    if value.tzinfo is not UTC:
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use timezone-aware UTC")
+        value = value.astimezone(UTC)
+    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _sqlite_event_params(row: dict[str, Any]) -> tuple[Any, ...]:
+    values = [row[name] for name in _EVENT_COLUMNS]
+    for i in _TIME_POSITIONS:
+        values[i] = _sqlite_time(values[i])
+    for i in _JSON_POSITIONS:
+        values[i] = json_dumps(values[i])
+    return tuple(values)
+
+
+def _insert_events(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """Events in bulk. On SQLite the rows go to the driver as plain tuples: SQLAlchemy's per-value
+    bind processing was the largest single cost of storing a batch (profile_pipeline.py)."""
+    if not rows:
+        return
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(_SQLITE_EVENT_INSERT, [_sqlite_event_params(row) for row in rows])
+    else:
+        _insert_ignoring_duplicates(conn, _EVENTS, rows)
+
+
 def _insert_ignoring_duplicates(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     if not rows:
         return
@@ -94,6 +139,6 @@ def store_results(
             events.append(event_row(result))
         else:
             failures.append(failure_row(result, failure_id=result_id))
-    _insert_ignoring_duplicates(conn, _EVENTS, events)
+    _insert_events(conn, events)
     _insert_ignoring_duplicates(conn, _FAILURES, failures)
     return len(events), len(failures)

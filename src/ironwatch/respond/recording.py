@@ -11,6 +11,7 @@ import logging
 from typing import Any
 
 from ironwatch.core.errors import IronwatchError
+from ironwatch.evidence import service as evidence
 from ironwatch.incidents import schemas as incident_schemas
 from ironwatch.incidents import service as incidents
 from ironwatch.respond.connectors.base import ActionOutcome, EvidenceFile, ReportRequest
@@ -57,12 +58,23 @@ def record_outcome(
 def register_evidence(
     uow: UnitOfWork, ref: str, item: EvidenceFile, action_id: str, connector: str
 ) -> dict[str, Any]:
-    """Put a file an action produced into the evidence locker (hashed, first custody entry)."""
-    del uow, ref, item, action_id, connector
-    raise IronwatchError(
-        "the evidence locker is not part of this installation yet",
-        hint="the file stays in the action's work directory; collect it by hand",
+    """Put a file an action produced into the evidence locker (hashed, first custody entry "collected")."""
+    row = evidence.register_file(
+        uow,
+        ref,
+        item.path,
+        filename=item.filename,
+        description=item.description,
+        purpose=f"response action {connector} ({action_id})",
+        location="evidence store",
+        source=f"action:{connector}"[:100],
     )
+    return {
+        "evidence_id": row.id,
+        "label": evidence.label(ref, row.number),
+        "sha256": row.sha256,
+        "size": row.size,
+    }
 
 
 def send_report(uow: UnitOfWork, ref: str, report: ReportRequest) -> list[str]:

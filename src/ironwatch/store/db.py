@@ -37,7 +37,7 @@ def _sqlite_setup(engine: Engine) -> None:
         connection.exec_driver_sql(f"BEGIN {mode}")
 
 
-def _json_dumps(value: Any) -> str:
+def json_dumps(value: Any) -> str:
     """orjson for JSON columns (fast for event batches); values it cannot encode become text."""
     return orjson.dumps(value, default=str).decode()
 
@@ -56,7 +56,7 @@ class Database:
             )
         kwargs: dict[str, Any] = {
             "echo": echo,
-            "json_serializer": _json_dumps,
+            "json_serializer": json_dumps,
             "json_deserializer": orjson.loads,
         }
         if self.dialect == "sqlite":

@@ -12,10 +12,11 @@ from sqlalchemy.orm import Session
 
 from ironwatch.core.clock import Clock
 from ironwatch.core.domain_events import DomainEvent, Subscribers
-from ironwatch.core.errors import ConflictError
+from ironwatch.core.errors import ConfigurationError, ConflictError
 from ironwatch.core.principal import Principal
 from ironwatch.store.audit import AuditContext, lock_chain
 from ironwatch.store.db import Database
+from ironwatch.store.evidence_store import EvidenceStore
 
 log = logging.getLogger("ironwatch.store")
 
@@ -43,8 +44,10 @@ class UnitOfWork:
         *,
         write: bool = False,
         subscribers: Subscribers | None = None,
+        evidence_store: EvidenceStore | None = None,
     ) -> None:
         self.db = db
+        self._evidence_store = evidence_store
         self.subscribers = subscribers or Subscribers()
         self.published: list[DomainEvent] = []
         self.principal = principal
@@ -52,6 +55,7 @@ class UnitOfWork:
         self.write = write
         self._session: Session | None = None
         self._undo: list[Callable[[], None]] = []
+        self._after_commit: list[Callable[[], None]] = []
 
     @property
     def session(self) -> Session:
@@ -59,12 +63,23 @@ class UnitOfWork:
             raise RuntimeError("the unit of work is not open; use it in a with-block")
         return self._session
 
+    @property
+    def evidence_store(self) -> EvidenceStore:
+        """Where evidence content goes (configured by the runtime, like the clock)."""
+        if self._evidence_store is None:
+            raise ConfigurationError(
+                "this unit of work has no evidence store",
+                hint="open it with runtime.uow(...), which passes the configured store",
+            )
+        return self._evidence_store
+
     def __enter__(self) -> Self:
         self._session = self.db.session(write=self.write)
         self._session.info["audit"] = AuditContext(
             actor=self.principal.name, source_ip=self.principal.source_ip
         )
         self._undo = []
+        self._after_commit = []
         return self
 
     def act_as(self, principal: Principal) -> None:
@@ -116,6 +131,15 @@ class UnitOfWork:
         """
         self._undo.append(undo)
 
+    def after_commit(self, action: Callable[[], None]) -> None:
+        """Run ``action`` once this unit of work has committed (and never if it does not).
+
+        For side effects that must not happen unless the rows saying so are kept, such as
+        deleting the stored content of destroyed evidence. A failing action is logged, not
+        raised: the commit stands.
+        """
+        self._after_commit.append(action)
+
     def _run_undo(self) -> None:
         undo, self._undo = self._undo, []
         for action in reversed(undo):
@@ -137,6 +161,12 @@ class UnitOfWork:
             self._run_undo()
             raise
         self._undo = []
+        done, self._after_commit = self._after_commit, []
+        for action in done:
+            try:
+                action()
+            except Exception:
+                log.exception("could not complete an after-commit step of a unit of work")
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -153,4 +183,5 @@ class UnitOfWork:
             ):
                 session.rollback()
             session.close()
+        self._after_commit = []
         self._run_undo()

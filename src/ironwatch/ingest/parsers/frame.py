@@ -18,8 +18,14 @@ TRANSPORTS = frozenset({"udp", "tcp", "relp", "http", "tls"})
 _TEXT = TextParser()
 
 
+def _no_id() -> str:
+    return ""
+
+
 @lru_cache(maxsize=256)
-def _context(source: str, tz: tzinfo, limits: ParseLimits) -> ParseContext:
+def _context(source: str, tz: tzinfo, limits: ParseLimits, given_id: bool = False) -> ParseContext:
+    if given_id:  # the caller names the event: do not spend a fresh UUIDv7 that would be overwritten
+        return ParseContext(source=source, tz=tz, limits=limits, id_factory=_no_id)
     return ParseContext(source=source, tz=tz, limits=limits)
 
 
@@ -31,13 +37,15 @@ def parse_frame(
     received_at: datetime,
     tz: tzinfo = UTC,
     limits: ParseLimits = DEFAULT_LIMITS,
+    event_id: str | None = None,
 ) -> Event | ParseFailure:
     """Parse one frame as received by a listener (framing already removed); never raises on bad input.
 
     Syslog frames are RFC 5424 or RFC 3164 with the body recognised (auth, firewall, ClamAV, CEF, JSON);
     a JSON object (any transport, and what ``http`` expects) is classified like a JSON line; other
     printable text is kept as a ``text`` event with a note. Oversize, binary, empty or (over HTTP)
-    non-JSON payloads become a ``ParseFailure`` holding the capped raw bytes.
+    non-JSON payloads become a ``ParseFailure`` holding the capped raw bytes. ``event_id`` names
+    the event (the spool's deterministic id) instead of a fresh one.
     """
     if transport not in TRANSPORTS:
         raise ValidationError(f"unknown transport {transport!r}", hint=f"use one of {sorted(TRANSPORTS)}")
@@ -55,11 +63,13 @@ def parse_frame(
         return _failure(source, reason, payload, received_at, fmt, limits)
     decoded = decode_line(body)
     text = decoded.text
-    context = _context(source, tz, limits)
+    context = _context(source, tz, limits, event_id is not None)
     try:
         event = _parse_text(text, transport=transport, received_at=received_at, context=context)
     except ParseError as exc:
         return _failure(source, exc.reason, payload, received_at, fmt, limits)
+    if event_id is not None:
+        event.id = event_id
     if decoded.raw is not None:
         event.raw = payload
         event.notes = (*event.notes, "invalid UTF-8 replaced by U+FFFD; exact bytes kept in raw")

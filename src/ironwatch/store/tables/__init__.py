@@ -5,6 +5,7 @@ from ironwatch.store.tables.alerts import AlertRow
 from ironwatch.store.tables.audit import AuditEntryRow
 from ironwatch.store.tables.base import Base
 from ironwatch.store.tables.events import EventRow, ParseFailureRow
+from ironwatch.store.tables.evidence import CustodyEntryRow, EvidenceRow
 from ironwatch.store.tables.incidents import (
     CommentRow,
     IncidentAttachmentRow,
@@ -25,7 +26,9 @@ __all__ = [
     "AuditEntryRow",
     "Base",
     "CommentRow",
+    "CustodyEntryRow",
     "EventRow",
+    "EvidenceRow",
     "IncidentAttachmentRow",
     "IncidentMemberRow",
     "IncidentRow",

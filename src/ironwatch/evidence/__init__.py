@@ -1,0 +1,1 @@
+"""The evidence locker: items of evidence, content-addressed storage and the chain of custody."""
