@@ -20,7 +20,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON for scripts")]
 def _rows(items: list[s.ActionOut]) -> list[list[object]]:
     return [
         [
-            a.id[:8],
+            a.id[-12:],
             a.status,
             a.connector,
             "yes" if a.dry_run else "",
@@ -57,8 +57,9 @@ def list_(
 
 
 def _find(unit: object, key: str) -> s.ActionOut:
-    """An action by id or by the first characters of its id (as `action list` shows it)."""
-    matches = [a for a, _ in actions.list_actions(unit, limit=5000) if a.id.startswith(key.strip())]  # type: ignore[arg-type]
+    """An action by id, or by the end of its id as `action list` shows it (ids start with the time)."""
+    key = key.strip()
+    matches = [a for a, _ in actions.list_actions(unit, limit=5000) if a.id == key or a.id.endswith(key)]  # type: ignore[arg-type]
     if len(matches) != 1:
         raise ValidationError(
             f"{'no' if not matches else len(matches)} actions match {key!r}", hint="give more of the id"
@@ -69,9 +70,12 @@ def _find(unit: object, key: str) -> s.ActionOut:
 @app.command("show")
 @handle_errors
 def show(
-    action_id: Annotated[str, typer.Argument(help="the id, or its first characters")], json: JsonOpt = False
+    action_id: Annotated[
+        str, typer.Argument(help="the id, or its last characters as `action list` shows them")
+    ],
+    json: JsonOpt = False,
 ) -> None:
-    """One action with its inputs and outcome. Example: ironwatch action show 3f2a9c1e"""
+    """One action with its inputs and outcome. Example: ironwatch action show 9c1e4b7d2a6f"""
     with uow() as unit:
         out = _find(unit, action_id)
     if json:
@@ -118,7 +122,7 @@ def _decide(verb: str, action_id: str, note: str) -> s.ActionOut:
             row = actions.retry_action(unit, found.id)
         out = s.ActionOut.model_validate(row)
         unit.commit()
-    console.print(f"action {out.id[:8]} ({out.title}) is now {out.status}", highlight=False)
+    console.print(f"action {out.id[-12:]} ({out.title}) is now {out.status}", highlight=False)
     return out
 
 
@@ -130,7 +134,7 @@ NoteOpt = Annotated[str, typer.Option("--note", help="why (kept in the audit tra
 def approve(action_id: Annotated[str, typer.Argument()], note: NoteOpt = "") -> None:
     """Approve someone else's destructive action (two-person rule).
 
-    Example: ironwatch --as bob action approve 3f2a9c1e
+    Example: ironwatch --as bob action approve 9c1e4b7d2a6f
     """
     _decide("approve", action_id, note)
 
@@ -138,21 +142,21 @@ def approve(action_id: Annotated[str, typer.Argument()], note: NoteOpt = "") -> 
 @app.command("reject")
 @handle_errors
 def reject(action_id: Annotated[str, typer.Argument()], note: NoteOpt = "") -> None:
-    """Reject a waiting action. Example: ironwatch action reject 3f2a9c1e --note "wrong host\""""
+    """Reject a waiting action. Example: ironwatch action reject 9c1e4b7d2a6f --note "wrong host\""""
     _decide("reject", action_id, note)
 
 
 @app.command("undo")
 @handle_errors
 def undo(action_id: Annotated[str, typer.Argument()]) -> None:
-    """Take a succeeded action back (the runner does it). Example: ironwatch action undo 3f2a9c1e"""
+    """Take a succeeded action back (the runner does it). Example: ironwatch action undo 9c1e4b7d2a6f"""
     _decide("undo", action_id, "")
 
 
 @app.command("retry")
 @handle_errors
 def retry(action_id: Annotated[str, typer.Argument()]) -> None:
-    """Queue a failed or interrupted action again. Example: ironwatch action retry 3f2a9c1e"""
+    """Queue a failed or interrupted action again. Example: ironwatch action retry 9c1e4b7d2a6f"""
     _decide("retry", action_id, "")
 
 
@@ -183,7 +187,7 @@ def request(
     if json:
         emit_json(out)
     else:
-        console.print(f"action {out.id[:8]} ({out.connector}) is {out.status}", highlight=False)
+        console.print(f"action {out.id[-12:]} ({out.connector}) is {out.status}", highlight=False)
 
 
 @app.command("run-pending")

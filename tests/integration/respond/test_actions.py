@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -25,7 +26,7 @@ COMMANDS = {
 }
 
 
-def _plan(runtime: Runtime, **extra: object) -> None:
+def _plan(runtime: Runtime, **extra: Any) -> None:
     apply_plan_with_actions(
         runtime,
         management_addresses=["10.9.9.0/24"],

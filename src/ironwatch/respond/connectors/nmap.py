@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import defusedxml.ElementTree as SafeElementTree
+from defusedxml import DefusedXmlException
 from pydantic import Field
 
 from ironwatch.respond.connectors.base import (
@@ -48,7 +49,7 @@ def parse_nmap_xml(text: str) -> list[ScannedHost]:
     """The hosts that are up in an nmap XML report, with their open ports."""
     try:
         root = SafeElementTree.fromstring(text)
-    except SafeElementTree.ParseError as exc:
+    except (SafeElementTree.ParseError, DefusedXmlException) as exc:
         raise ActionFailed(f"nmap's XML report cannot be read: {exc}") from None
     hosts: list[ScannedHost] = []
     for node in root.iter("host"):
