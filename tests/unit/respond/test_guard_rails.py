@@ -75,7 +75,7 @@ def test_actions_act_for_real_only_when_the_plan_and_the_connector_say_so() -> N
     ],
 )
 def test_inputs_that_could_become_options_or_commands_are_refused(
-    connector: type, inputs: dict[str, object]
+    connector: type[AnyConnector], inputs: dict[str, object]
 ) -> None:
     with pytest.raises(ValidationError):
         connector.parse_inputs(inputs)
