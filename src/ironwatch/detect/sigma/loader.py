@@ -22,7 +22,7 @@ from sigma.processing.pipeline import ProcessingPipeline
 from sigma.rule import SigmaRule
 
 from ironwatch.core.errors import SourceLocation, ValidationError
-from ironwatch.detect.correlation.spec import CorrelationSpec, correlation_spec
+from ironwatch.detect.correlation.spec import CorrelationSpec, correlation_spec, lift_range_condition
 from ironwatch.detect.sigma.compile_cache import CompileCache, FileResult
 from ironwatch.detect.sigma.compiler import compile_rule
 from ironwatch.detect.sigma.ir import RuleIR
@@ -82,8 +82,9 @@ def _compile_file(
     file = str(path)
     result = FileResult()
     try:
-        collection = SigmaCollection.from_yaml(
-            text, collect_errors=True, source=SigmaRuleLocation(path), resolve_references=False
+        documents = [lift_range_condition(document) for document in yaml.safe_load_all(text)]
+        collection = SigmaCollection.from_dicts(
+            documents, collect_errors=True, source=SigmaRuleLocation(path), resolve_references=False
         )
     except (yaml.YAMLError, SigmaError, ValueError, TypeError) as exc:
         line = getattr(getattr(exc, "problem_mark", None), "line", None)

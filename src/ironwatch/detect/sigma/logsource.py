@@ -73,7 +73,7 @@ DATASET_ROUTES: dict[tuple[str | None, str | None, str | None], tuple[str, ...]]
     ("linux", None, "auditd"): ("linux.auditd",),
     ("linux", "process_creation", None): ("linux.process", "linux.auditd"),
     (None, "firewall", None): ("firewall.iptables", "cef"),
-    (None, "antivirus", None): ("antivirus.clamav",),
+    (None, "antivirus", None): ("antivirus.clamav", "antivirus.generic"),
     (None, "dns", None): ("zeek.dns", "suricata.eve"),
     (None, "webserver", None): ("web.access",),
     (None, "proxy", None): ("web.proxy",),
@@ -85,6 +85,7 @@ DATASET_ROUTES: dict[tuple[str | None, str | None, str | None], tuple[str, ...]]
     ("zeek", None, "kerberos"): ("zeek.kerberos",),
     ("zeek", None, "rdp"): ("zeek.rdp",),
     ("zeek", None, "x509"): ("zeek.x509",),
+    ("zeek", None, "notice"): ("zeek.notice",),
     ("suricata", None, None): ("suricata.eve",),
 }
 
