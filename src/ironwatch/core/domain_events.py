@@ -16,7 +16,7 @@ Kinds in use (``subject_id`` is the incident's or alert's id):
 ``incident.special_handling``    data: ref, flags (e.g. ["personal_data"])
 ``alert.recorded``               data: rule_id, level, new (bool), count
 ``evidence.collected``           data: ref, evidence_id, label, sha256, size, source (subject: the incident)
-``action.requested``             data: ref, action_id, connector, status, destructive, dry_run (subject: incident)
+``action.requested``             data: ref, action_id, connector, status, destructive, dry_run
 ``action.approved``              data: as action.requested; a second person approved it
 ``action.finished``              data: as action.requested; status succeeded|failed|rejected|undone|expired
 ===============================  ===========================================================
