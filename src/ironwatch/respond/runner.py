@@ -25,7 +25,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 
 from ironwatch.core.domain_events import DomainEvent
 from ironwatch.core.errors import IronwatchError, NotFoundError
@@ -403,6 +403,31 @@ def run_pending(runtime: Runtime, *, rounds: int = 50) -> int:
     return total
 
 
+def anything_to_do(runtime: Runtime) -> bool:
+    """One read: is any action queued, running, or succeeded with an undo or expiry pending?
+
+    Lets the idle tick of ``serve`` skip the write transactions (SQLite's write lock) of a full pass.
+    """
+    with runtime.uow(RUNNER) as uow:
+        found = uow.session.scalar(
+            select(ActionRequestRow.id)
+            .where(
+                or_(
+                    ActionRequestRow.status.in_([S.APPROVED.value, S.RUNNING.value]),
+                    and_(
+                        ActionRequestRow.status == S.SUCCEEDED.value,
+                        or_(
+                            ActionRequestRow.undo_requested_by.is_not(None),
+                            ActionRequestRow.expires_at.is_not(None),
+                        ),
+                    ),
+                )
+            )
+            .limit(1)
+        )
+    return found is not None
+
+
 class ActionRunner:
     """The runner in ``serve``: a bounded pool fed by a periodic tick, never more than the plan allows."""
 
@@ -413,6 +438,8 @@ class ActionRunner:
         self._in_flight = 0
 
     def tick(self, runtime: Runtime) -> None:
+        if not anything_to_do(runtime):
+            return
         recover_interrupted(runtime)
         with runtime.uow(RUNNER) as uow:
             plan = _plan(uow)
@@ -424,6 +451,10 @@ class ActionRunner:
             with self._lock:
                 self._in_flight += 1
             self._pool.submit(self._work, runtime, claim)
+
+    def close(self, *, wait: bool = True) -> None:
+        """Stop taking work; with ``wait``, let the running actions finish and be recorded first."""
+        self._pool.shutdown(wait=wait)
 
     def _work(self, runtime: Runtime, claim: Claim) -> None:
         try:

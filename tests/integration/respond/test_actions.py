@@ -12,7 +12,7 @@ from ironwatch.core.clock import FrozenClock
 from ironwatch.core.errors import ConflictError, PermissionDeniedError, ValidationError
 from ironwatch.incidents import service as incidents
 from ironwatch.respond import actions
-from ironwatch.respond.runner import carry_out, claim_due, recover_interrupted, run_pending
+from ironwatch.respond.runner import ActionRunner, carry_out, claim_due, recover_interrupted, run_pending
 from ironwatch.respond.schemas import ActionRequestIn
 from ironwatch.store.tables import ActionRequestRow
 from tests.support.api import client
@@ -202,3 +202,15 @@ def test_only_failed_or_interrupted_actions_are_retried(people: Runtime) -> None
     run_pending(people)
     with people.uow(principal(people, "ann"), write=True) as uow, pytest.raises(ConflictError):
         actions.retry_action(uow, row.id)
+
+
+def test_the_serve_runner_carries_out_due_actions_in_its_pool(people: Runtime) -> None:
+    runner = ActionRunner()
+    runner.tick(people)  # idle: nothing queued
+    ref = open_incident(people)
+    rows = [_request(people, "ann", ref, "run_command", command="echo", args=[str(n)]) for n in range(3)]
+    runner.tick(people)  # claims at most max_concurrent (2) and returns at once
+    runner.tick(people)
+    runner.close()
+    states = sorted(_action(people, r.id).status for r in rows)
+    assert states.count("succeeded") >= 2 and set(states) <= {"succeeded", "approved"}  # never over the limit
