@@ -14,6 +14,7 @@ from ironwatch.core.clock import Clock, SystemClock
 from ironwatch.core.domain_events import Subscribers
 from ironwatch.core.errors import ConflictError
 from ironwatch.core.principal import Principal, system_principal
+from ironwatch.notify import comms_plan as notify_comms_plan
 from ironwatch.plan import service as plans
 from ironwatch.plan.starter import init_plan_text
 from ironwatch.settings import Settings
@@ -100,7 +101,7 @@ def build_runtime(
 
 def subscribe_slices(subscribers: Subscribers) -> None:
     """Register every slice's domain-event handlers (each slice adds its line here)."""
-    del subscribers  # no slice listens yet
+    notify_comms_plan.subscribe(subscribers)
 
 
 def ensure_first_admin(runtime: Runtime) -> str | None:

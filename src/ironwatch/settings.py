@@ -67,12 +67,40 @@ class Settings(BaseSettings):
         default="5/hour",
         description="public reports accepted per source address: COUNT/PERIOD, e.g. 5/hour, 20/day, 3/10m",
     )
+    public_url: str | None = Field(
+        default=None,
+        description="where people reach ironwatch, for links in notifications, e.g. https://ir.example.org",
+    )
     report_max_attachment_bytes: int = Field(
         default=10 * 1024 * 1024, gt=0, description="largest single attachment to a report"
     )
     report_max_attachments: int = Field(default=5, ge=0, description="most attachments on one report")
     report_max_total_attachment_bytes: int = Field(
         default=25 * 1024 * 1024, gt=0, description="largest sum of a report's attachments"
+    )
+
+    # traffic-spike anomalies (docs/detection.md#anomalies)
+    anomaly_interval_seconds: int = Field(
+        default=300, ge=60, le=86400, description="length of the intervals traffic is counted in"
+    )
+    anomaly_threshold: float = Field(
+        default=6.0, gt=0, description="robust standard deviations above the baseline for a spike"
+    )
+    anomaly_min_ratio: float = Field(
+        default=3.0, ge=1, description="a spike is at least this many times the baseline"
+    )
+    anomaly_min_events: int = Field(default=100, ge=1, description="fewest events in an interval for a spike")
+    anomaly_min_bytes: int = Field(
+        default=10_000_000, ge=1, description="fewest bytes in an interval for a spike"
+    )
+    anomaly_min_history: int = Field(
+        default=24, ge=1, description="intervals of history a key needs before it can raise a spike"
+    )
+    anomaly_cooldown_seconds: int = Field(
+        default=3600, ge=0, description="quiet time after a spike alert for the same key and metric"
+    )
+    anomaly_max_keys: int = Field(
+        default=5000, ge=10, description="baselines kept per dimension (host, interface, source)"
     )
 
     # evidence locker (docs/evidence.md): local under home unless a bucket is given
@@ -115,6 +143,11 @@ class Settings(BaseSettings):
     def public_report_limit(self) -> Rate:
         """``public_report_rate`` as a count per period."""
         return parse_rate(self.public_report_rate)
+
+    @property
+    def effective_public_url(self) -> str:
+        """The base of links in notifications: ``public_url``, else this server's own address."""
+        return self.public_url or f"http://{self.host}:{self.port}"
 
     @property
     def effective_database_url(self) -> str:

@@ -21,6 +21,10 @@ PUBLIC = {
     # people without an account report here; off unless IRONWATCH_PUBLIC_REPORTS=true (then 404),
     # rate limited per source address when on (tests/integration/test_reports.py)
     ("POST", "/api/v1/reports/public"),
+    # acknowledgement links in notifications: the single-use token is the credential
+    # (tests/integration/notify/test_communication_plan.py)
+    ("GET", "/api/v1/notifications/ack"),
+    ("POST", "/api/v1/notifications/ack"),
 }
 SIGNED_IN_ONLY = {("GET", "/api/v1/auth/me"), ("POST", "/api/v1/auth/logout"), ("GET", "/openapi.json")}
 

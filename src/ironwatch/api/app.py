@@ -18,12 +18,14 @@ from ironwatch.api import problems
 from ironwatch.api.deps import Authenticated
 from ironwatch.api.hardening import BodyLimit, PathLimit, SecurityHeaders
 from ironwatch.bootstrap import Runtime
+from ironwatch.detect.intel.router import router as intel_router
 from ironwatch.evidence.router import router as evidence_router
 from ironwatch.incidents.router import router as incidents_router
 from ironwatch.ingest.router import metrics_router
 from ironwatch.ingest.router import router as events_router
 from ironwatch.ingest.service import IngestService
 from ironwatch.jobs import JobRunner, background_jobs
+from ironwatch.notify.router import router as notify_router
 from ironwatch.plan.router import router as plan_router
 from ironwatch.reports.router import router as reports_router
 from ironwatch.respond.router import router as respond_router
@@ -37,6 +39,8 @@ API_ROUTERS: list[tuple[str, APIRouter]] = [
     ("", metrics_router),
     ("/api/v1", plan_router),
     ("/api/v1", respond_router),
+    ("/api/v1", intel_router),
+    ("/api/v1", notify_router),
     ("/api/v1", evidence_router),
 ]
 #: routes that take attachments: their bodies may be as large as the attachments allow, plus the form

@@ -7,7 +7,19 @@ from typing import Annotated
 import typer
 
 from ironwatch import __version__
-from ironwatch.cli import access, action, admin, events, evidence, incident, plan, playbook, report
+from ironwatch.cli import (
+    access,
+    action,
+    admin,
+    events,
+    evidence,
+    incident,
+    intel,
+    notify,
+    plan,
+    playbook,
+    report,
+)
 from ironwatch.cli.context import state
 from ironwatch.cli.serve import serve
 
@@ -52,6 +64,8 @@ app.add_typer(plan.app, name="plan")
 app.add_typer(report.app, name="report")
 app.add_typer(playbook.app, name="playbook")
 app.add_typer(action.app, name="action")
+app.add_typer(intel.app, name="intel")
+app.add_typer(notify.app, name="notify")
 app.add_typer(access.users, name="user")
 app.add_typer(access.tokens, name="token")
 app.add_typer(admin.db, name="db")

@@ -19,6 +19,8 @@ Kinds in use (``subject_id`` is the incident's or alert's id):
 ``action.requested``             data: ref, action_id, connector, status, destructive, dry_run
 ``action.approved``              data: as action.requested; a second person approved it
 ``action.finished``              data: as action.requested; status succeeded|failed|rejected|undone|expired
+``notification.escalated``       data: ref, level, batch, roles (an unacknowledged notification called the
+                                 plan's next escalation level; subject: the incident)
 ===============================  ===========================================================
 """
 

@@ -17,3 +17,12 @@ def withheld_from_outsiders(tlp: str) -> bool:
 
 def withheld_notice(tlp: str) -> str:
     return f"[withheld: TLP:{tlp.upper()} content is shared only with the people on this incident]"
+
+
+def above_clearance(tlp: str, clearance: str) -> bool:
+    """Whether content marked ``tlp`` is more sensitive than an audience cleared for ``clearance``.
+
+    >>> above_clearance("red", "amber"), above_clearance("green", "amber")
+    (True, False)
+    """
+    return ORDER.index(tlp.lower()) > ORDER.index(clearance.lower())

@@ -12,6 +12,7 @@ from typing import Self
 from pydantic import Field, model_validator
 
 from ironwatch.plan.assets import Asset, AssetKind, Criticality, DataKind, DataType
+from ironwatch.plan.communication import Communication, reference_problems
 from ironwatch.plan.fieldtypes import PlanModel
 from ironwatch.plan.inconsistency import Inconsistency, duplicates, raise_if_any, unknown_reference
 from ironwatch.plan.policy import (
@@ -43,6 +44,7 @@ __all__ = [
     "Authority",
     "Category",
     "Classification",
+    "Communication",
     "Completion",
     "Contact",
     "Course",
@@ -98,6 +100,7 @@ class Plan(PlanModel):
     stakeholders: tuple[Stakeholder, ...] = ()
     training: Training = Training()
     settings: PlanSettings = Field(default=PlanSettings())
+    communication: Communication = Communication()
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Self:
@@ -124,6 +127,9 @@ class Plan(PlanModel):
             if completion.person not in people:
                 path = ("training", "completions", i, "person")
                 found.append(unknown_reference(path, completion.person, "person", people))
+        found += reference_problems(
+            self.communication, roles=roles, people=people, stakeholders={s.id for s in self.stakeholders}
+        )
         raise_if_any(found)
         return self
 

@@ -17,6 +17,7 @@ from typing import Any, Literal
 import jinja2
 
 from ironwatch.core.errors import ValidationError
+from ironwatch.plan.communication import Audience
 from ironwatch.plan.fieldtypes import format_duration
 from ironwatch.plan.models import Contact, Plan
 from ironwatch.plan.readiness import role_holders
@@ -111,6 +112,16 @@ def _context(plan: Plan) -> dict[str, Any]:
 
     recipients = {**titles, **{s.id: s.name for s in plan.stakeholders}}
 
+    stakeholder_names = {s.id: s.name for s in plan.stakeholders}
+
+    def audience_members(audience: Audience) -> str:
+        parts = [titles.get(r, r) for r in audience.roles]
+        parts += [f"on call: {titles.get(r, r)}" for r in audience.on_call]
+        parts += [people.get(p, p) for p in audience.people]
+        parts += [stakeholder_names.get(s, s) for s in audience.stakeholders]
+        parts += list(audience.addresses)
+        return ", ".join(parts) or f"the {audience.channel} channel"
+
     def contact_lines(contacts: tuple[Contact, ...]) -> str:
         return "; ".join(", ".join(v for v in (c.name, c.email, c.phone) if v) for c in contacts) or "-"
 
@@ -119,6 +130,7 @@ def _context(plan: Plan) -> dict[str, Any]:
         "category_name": lambda cid: names.get(cid, cid),
         "recipient_name": lambda rid: recipients.get(rid, rid),
         "contact_lines": contact_lines,
+        "audience_members": audience_members,
         "headings": SECTION_HEADINGS,
         "person_name": lambda pid: people.get(pid, pid),
         "people_list": lambda ids: ", ".join(people.get(i, i) for i in ids),

@@ -14,6 +14,8 @@ from ironwatch.core.errors import IronwatchError
 from ironwatch.evidence import service as evidence
 from ironwatch.incidents import schemas as incident_schemas
 from ironwatch.incidents import service as incidents
+from ironwatch.notify import service as notifications
+from ironwatch.notify.schemas import NotificationSend
 from ironwatch.respond.connectors.base import ActionOutcome, EvidenceFile, ReportRequest
 from ironwatch.store.uow import UnitOfWork
 
@@ -78,8 +80,6 @@ def register_evidence(
 
 
 def send_report(uow: UnitOfWork, ref: str, report: ReportRequest) -> list[str]:
-    """Queue an incident report to an audience through the notification service."""
-    del uow, ref, report
-    raise IronwatchError(
-        "notifications are not part of this installation yet", hint="send the report by hand"
-    )
+    """Queue an incident report to an audience through the notification service (delivered by notify)."""
+    data = NotificationSend(audience=report.audience, template=report.template, message=report.message)
+    return [row.id for row in notifications.send_notification(uow, ref, data)]

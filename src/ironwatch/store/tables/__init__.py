@@ -2,6 +2,7 @@
 
 from ironwatch.store.tables.access import LoginAttemptRow, TokenRow, TokenUseRow, UserRow
 from ironwatch.store.tables.alerts import AlertRow
+from ironwatch.store.tables.anomaly import AnomalyBaselineRow
 from ironwatch.store.tables.audit import AuditEntryRow
 from ironwatch.store.tables.base import Base
 from ironwatch.store.tables.events import EventRow, ParseFailureRow
@@ -16,6 +17,8 @@ from ironwatch.store.tables.incidents import (
     TaskRow,
     TransitionRow,
 )
+from ironwatch.store.tables.intel import IndicatorRow, IndicatorSourceRow
+from ironwatch.store.tables.notifications import NotificationRow
 from ironwatch.store.tables.plan import PlanVersionRow
 from ironwatch.store.tables.reports import ReportRow
 from ironwatch.store.tables.respond import ActionRequestRow, PlaybookRunRow, PlaybookVersionRow
@@ -23,6 +26,7 @@ from ironwatch.store.tables.respond import ActionRequestRow, PlaybookRunRow, Pla
 __all__ = [
     "ActionRequestRow",
     "AlertRow",
+    "AnomalyBaselineRow",
     "AuditEntryRow",
     "Base",
     "CommentRow",
@@ -32,7 +36,10 @@ __all__ = [
     "IncidentAttachmentRow",
     "IncidentMemberRow",
     "IncidentRow",
+    "IndicatorRow",
+    "IndicatorSourceRow",
     "LoginAttemptRow",
+    "NotificationRow",
     "ObservableRow",
     "ParseFailureRow",
     "PlanVersionRow",

@@ -1,0 +1,1 @@
+"""Notifications: channels, the communication plan, the outbox and its dispatcher, escalation, acks."""
