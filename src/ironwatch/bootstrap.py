@@ -8,13 +8,16 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 
 from ironwatch.access import service as access
 from ironwatch.core.clock import Clock, SystemClock
 from ironwatch.core.domain_events import Subscribers
 from ironwatch.core.errors import ConflictError
 from ironwatch.core.principal import Principal, system_principal
+from ironwatch.detect import rule_loading
 from ironwatch.notify import comms_plan as notify_comms_plan
+from ironwatch.obligations import service as obligations
 from ironwatch.plan import service as plans
 from ironwatch.plan.starter import init_plan_text
 from ironwatch.settings import Settings
@@ -40,6 +43,11 @@ class Runtime:
     def attachments(self) -> BlobStore:
         """Where attachment content is kept: ``IRONWATCH_HOME/attachments``, named by SHA-256."""
         return BlobStore(self.settings.home / "attachments")
+
+    @property
+    def rule_cache(self) -> Path:
+        """Where compiled rule files are cached by content: ``IRONWATCH_HOME/rule-cache``."""
+        return self.settings.home / "rule-cache"
 
     @cached_property
     def evidence_store(self) -> EvidenceStore:
@@ -101,6 +109,7 @@ def build_runtime(
 
 def subscribe_slices(subscribers: Subscribers) -> None:
     """Register every slice's domain-event handlers (each slice adds its line here)."""
+    obligations.subscribe(subscribers)
     notify_comms_plan.subscribe(subscribers)
 
 
@@ -140,3 +149,24 @@ def ensure_starter_plan(runtime: Runtime) -> int | None:
     except ConflictError:
         return None
     return info.version
+
+
+def ensure_detection_rules(
+    runtime: Runtime, paths: list[Path] | None = None
+) -> list[tuple[str, rule_loading.LoadSummary]]:
+    """On every start: load the built-in rules and the configured rule paths (unchanged files cost a hash).
+
+    Returns ``(what, summary)`` per source so ``serve`` can report compiled and failed rules.
+    """
+    done: list[tuple[str, rule_loading.LoadSummary]] = []
+    sources: list[tuple[str, list[Path] | None]] = [("built-in rules", None)]
+    sources += [(str(path), [path]) for path in (paths if paths is not None else runtime.settings.rule_paths)]
+    for what, given in sources:
+        with runtime.uow(system_principal("rules"), write=True) as uow:
+            if given is None:
+                summary = rule_loading.load_builtin_rules(uow, cache_dir=runtime.rule_cache)
+            else:
+                summary = rule_loading.load_rule_paths(uow, given, cache_dir=runtime.rule_cache)
+            uow.commit()
+        done.append((what, summary))
+    return done

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from ironwatch.detect.intel import jobs as intel_jobs
 from ironwatch.notify.dispatch import deliver_due
 from ironwatch.notify.escalation import escalate_due
+from ironwatch.obligations import clocks as obligation_clocks
 from ironwatch.respond.runner import ActionRunner
 
 if TYPE_CHECKING:
@@ -53,6 +54,7 @@ def periodic(name: str, interval: float, tick: Callable[[Runtime], object]) -> J
 def background_jobs() -> list[Job]:
     """Every slice's background jobs (each slice adds its line here)."""
     return [
+        periodic("obligation-clocks", obligation_clocks.INTERVAL_SECONDS, obligation_clocks.tick),
         periodic("intel-expiry", intel_jobs.EXPIRY_INTERVAL_SECONDS, intel_jobs.expire_tick),
         periodic("notify-dispatch", 5.0, deliver_due),
         periodic("notify-escalation", 15.0, escalate_due),

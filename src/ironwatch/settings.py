@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     tls_ca: Path | None = Field(default=None, description="CA that signs client certificates")
     tls_require_client_cert: bool = False
     follow: list[Path] = Field(default_factory=list, description="log files to follow like tail -F")
+    rule_paths: list[Path] = Field(
+        default_factory=list,
+        description="Sigma rule files or directories serve loads at start, besides the built-in rules",
+    )
     source_timezone: str = Field(default="UTC", description="zone of source timestamps that carry none")
     max_frame_bytes: int = Field(default=1 << 20, description="largest log message accepted")
     spool_max_bytes: int = Field(default=1 << 30, description="disk the spool may use before backpressure")

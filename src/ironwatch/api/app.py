@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,6 +20,8 @@ from ironwatch.api.deps import Authenticated
 from ironwatch.api.hardening import BodyLimit, PathLimit, SecurityHeaders
 from ironwatch.bootstrap import Runtime
 from ironwatch.detect.intel.router import router as intel_router
+from ironwatch.detect.router import router as rules_router
+from ironwatch.detect.service import DetectionService, detection_job
 from ironwatch.evidence.router import router as evidence_router
 from ironwatch.incidents.router import router as incidents_router
 from ironwatch.ingest.router import metrics_router
@@ -26,6 +29,8 @@ from ironwatch.ingest.router import router as events_router
 from ironwatch.ingest.service import IngestService
 from ironwatch.jobs import JobRunner, background_jobs
 from ironwatch.notify.router import router as notify_router
+from ironwatch.obligations.router import incident_router as obligation_facts_router
+from ironwatch.obligations.router import router as obligations_router
 from ironwatch.plan.router import router as plan_router
 from ironwatch.reports.router import router as reports_router
 from ironwatch.respond.router import router as respond_router
@@ -39,6 +44,9 @@ API_ROUTERS: list[tuple[str, APIRouter]] = [
     ("", metrics_router),
     ("/api/v1", plan_router),
     ("/api/v1", respond_router),
+    ("/api/v1", rules_router),
+    ("/api/v1", obligation_facts_router),
+    ("/api/v1", obligations_router),
     ("/api/v1", intel_router),
     ("/api/v1", notify_router),
     ("/api/v1", evidence_router),
@@ -55,11 +63,24 @@ def create_app(runtime: Runtime, *, log_server: bool = True) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        service = IngestService(runtime.settings, runtime.db, runtime.clock) if log_server else None
+        detection = DetectionService(runtime) if log_server else None
+        service = (
+            IngestService(
+                runtime.settings,
+                runtime.db,
+                runtime.clock,
+                sinks=[detection],
+                status_sections={"detection": detection.status},
+            )
+            if detection is not None
+            else None
+        )
         if service is not None:
             await service.start()
             app.state.ingest = service
-        jobs = JobRunner(runtime, background_jobs() if log_server else [])
+            app.state.detection = detection
+        extra = [detection_job(detection)] if detection is not None else []
+        jobs = JobRunner(runtime, [*background_jobs(), *extra] if log_server else [])
         jobs.start()
         app.state.ready = True
         try:
@@ -69,6 +90,8 @@ def create_app(runtime: Runtime, *, log_server: bool = True) -> FastAPI:
             await jobs.close()
             if service is not None:
                 await service.stop()
+            if detection is not None:
+                await asyncio.to_thread(detection.close)
 
     app = FastAPI(
         lifespan=lifespan,

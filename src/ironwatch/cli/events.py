@@ -162,6 +162,15 @@ def status(json: JsonOpt = False) -> None:
             f"spool depth {live['spool']['depth']} frames ({live['spool']['bytes']} bytes); "
             f"lag {live['pipeline']['lag_seconds']} s"
         )
+        detection = live.get("detection")
+        if isinstance(detection, dict):
+            rules = detection.get("rules", {})
+            console.print(
+                f"detection: {rules.get('enabled', 0)} rules enabled ({rules.get('failed', 0)} failed, "
+                f"{rules.get('disabled', 0)} disabled), {detection.get('events_evaluated', 0)} events "
+                f"evaluated, {detection.get('alerts_opened', 0)} alerts opened, "
+                f"{detection.get('alert_write_failures', 0)} alert write failures"
+            )
     console.print(f"stored: {stored['events']} events, {stored['parse_failures']} parse failures")
 
 

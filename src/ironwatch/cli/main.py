@@ -16,9 +16,11 @@ from ironwatch.cli import (
     incident,
     intel,
     notify,
+    obligations,
     plan,
     playbook,
     report,
+    rules,
 )
 from ironwatch.cli.context import state
 from ironwatch.cli.serve import serve
@@ -58,12 +60,15 @@ app.command("ingest")(events.ingest)
 app.command("follow")(events.follow)
 app.command("status")(events.status)
 app.add_typer(events.events, name="events")
+incident.app.command("export-external")(obligations.export_external_command)
 app.add_typer(incident.app, name="incident")
+app.add_typer(obligations.app, name="obligations")
 app.add_typer(evidence.app, name="evidence")
 app.add_typer(plan.app, name="plan")
 app.add_typer(report.app, name="report")
 app.add_typer(playbook.app, name="playbook")
 app.add_typer(action.app, name="action")
+app.add_typer(rules.app, name="rules")
 app.add_typer(intel.app, name="intel")
 app.add_typer(notify.app, name="notify")
 app.add_typer(access.users, name="user")

@@ -7,9 +7,10 @@ from typing import Annotated
 
 import typer
 import uvicorn
+from rich.markup import escape
 
 from ironwatch.api.app import create_app
-from ironwatch.bootstrap import build_runtime, ensure_first_admin, ensure_starter_plan
+from ironwatch.bootstrap import build_runtime, ensure_detection_rules, ensure_first_admin, ensure_starter_plan
 from ironwatch.cli.context import console, handle_errors
 from ironwatch.settings import Settings
 
@@ -30,12 +31,19 @@ def serve(
         Path | None, typer.Option(help="CA file; with it, TLS clients must present a certificate")
     ] = None,
     follow: Annotated[list[Path] | None, typer.Option(help="a log file to follow, repeatable")] = None,
+    rules: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="a Sigma rule file or directory to load at start, repeatable (IRONWATCH_RULE_PATHS)"
+        ),
+    ] = None,
 ) -> None:
     """Run ironwatch: the API and web endpoints, plus any log listeners you enable.
 
     Examples:
       ironwatch serve
       ironwatch serve --syslog-udp 0.0.0.0:514 --syslog-tcp 0.0.0.0:514 --relp 0.0.0.0:2514
+      ironwatch serve --syslog-tcp 127.0.0.1:5514 --rules /etc/ironwatch/sigma
       ironwatch serve --syslog-tls 0.0.0.0:6514 --tls-cert server.pem --tls-key server.key
         --tls-ca clients-ca.pem
     Every option can also be set as IRONWATCH_<NAME> in the environment.
@@ -50,6 +58,7 @@ def serve(
         "tls_ca": tls_ca,
         "tls_require_client_cert": True if tls_ca else None,
         "follow": follow,
+        "rule_paths": rules,
     }
     settings = Settings().model_copy(update={k: v for k, v in given.items() if v})
     runtime = build_runtime(settings)
@@ -61,6 +70,18 @@ def serve(
             f"applied the starter plan for [bold]{settings.org_name}[/] as plan version 1; "
             "adapt it: ironwatch plan show --yaml > plan.yaml, edit, ironwatch plan apply plan.yaml"
         )
+    for what, summary in ensure_detection_rules(runtime):
+        if summary.files == summary.unchanged_files:
+            continue
+        console.print(
+            f"detection rules from {what}: {summary.compiled} compiled, {summary.failed} failed, "
+            f"{summary.set_aside} set aside (deprecated or unsupported)"
+        )
+        for problem in summary.problems[:20]:
+            where = f"{problem.path}:{problem.line}" if problem.line else problem.path
+            console.print(f"  [red]failed[/] {escape(where)}: {escape(problem.reason)}", highlight=False)
+        if len(summary.problems) > 20:
+            console.print(f"  ... {len(summary.problems) - 20} more: ironwatch rules list --state failed")
     app = create_app(runtime)
     bind_host = host or settings.host
     bind_port = port or settings.port

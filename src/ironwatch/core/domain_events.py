@@ -15,6 +15,11 @@ Kinds in use (``subject_id`` is the incident's or alert's id):
 ``incident.sla_breached``        data: ref, target ("acknowledge"|"contain"|"resolve"), priority, due
 ``incident.special_handling``    data: ref, flags (e.g. ["personal_data"])
 ``alert.recorded``               data: rule_id, level, new (bool), count
+``obligation.opened``            data: ref, obligation_id, duty_id, title, recipient, citation,
+                                 deadline (next one, ISO), phase
+``obligation.due_soon``          the same, for one phase: deadline, phase, phase_title, due_in
+                                 (the reminder offset reached, e.g. "4h"), remaining_seconds
+``obligation.overdue``           the same, for one phase past its deadline: overdue_by
 ``evidence.collected``           data: ref, evidence_id, label, sha256, size, source (subject: the incident)
 ``action.requested``             data: ref, action_id, connector, status, destructive, dry_run
 ``action.approved``              data: as action.requested; a second person approved it

@@ -67,4 +67,24 @@ def prometheus_text(status: dict[str, Any], stored: dict[str, int]) -> str:
         "parse failures kept",
         [("", float(stored.get("parse_failures", 0)))],
     )
+    for section in ("detection",):
+        if isinstance(status.get(section), dict):
+            lines.extend(section_metrics(section, status[section]))
     return "\n".join(lines) + "\n"
+
+
+def section_metrics(section: str, values: dict[str, Any]) -> list[str]:
+    """A status section's numbers as ``ironwatch_<section>_<key>`` gauges; a dict of numbers as labels."""
+    lines: list[str] = []
+    for key, value in values.items():
+        name = f"ironwatch_{section}_{key}"
+        if isinstance(value, bool):
+            continue
+        if isinstance(value, int | float):
+            lines += [f"# TYPE {name} gauge", f"{name} {float(value)}"]
+        elif isinstance(value, dict) and all(
+            isinstance(v, int | float) and not isinstance(v, bool) for v in value.values()
+        ):
+            lines.append(f"# TYPE {name} gauge")
+            lines.extend(f'{name}{{name="{_label(str(k))}"}} {float(v)}' for k, v in sorted(value.items()))
+    return lines

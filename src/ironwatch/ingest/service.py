@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -73,9 +73,17 @@ class IngestService:
     """Owns the spool, its writer, the listeners and the consumer for one server process."""
 
     def __init__(
-        self, settings: Settings, db: Database, clock: Clock, *, sinks: Sequence[EventSink] = ()
+        self,
+        settings: Settings,
+        db: Database,
+        clock: Clock,
+        *,
+        sinks: Sequence[EventSink] = (),
+        status_sections: Mapping[str, Callable[[], dict[str, Any]]] | None = None,
     ) -> None:
+        """``status_sections``: more sections for the status (e.g. ``detection``: its counters)."""
         self.settings = settings
+        self.status_sections = dict(status_sections or {})
         self.clock = clock
         self.config = listener_config(settings)
         self.counters = IngestCounters()
@@ -164,13 +172,16 @@ class IngestService:
             }
         for name, counts in parsed.items():
             sources.setdefault(name, {}).update(counts)
-        return {
+        status: dict[str, Any] = {
             "at": self.clock.now().isoformat(),
             "listeners": {name: f"{host}:{port}" for name, (host, port) in self.addresses.items()},
             "sources": sources,
             "spool": {"depth": spool.rows, "bytes": spool.bytes, "max_bytes": spool.max_bytes},
             "pipeline": pipeline,
         }
+        for name, section in self.status_sections.items():
+            status[name] = section()
+        return status
 
     def write_status(self) -> None:
         """Leave the status where `ironwatch status` finds it without credentials (owner-only file)."""

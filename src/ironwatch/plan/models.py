@@ -15,6 +15,7 @@ from ironwatch.plan.assets import Asset, AssetKind, Criticality, DataKind, DataT
 from ironwatch.plan.communication import Communication, reference_problems
 from ironwatch.plan.fieldtypes import PlanModel
 from ironwatch.plan.inconsistency import Inconsistency, duplicates, raise_if_any, unknown_reference
+from ironwatch.plan.obligations import ContractualDuty, DeadlineOverride, Obligations, OrganisationProfile
 from ironwatch.plan.policy import (
     Authority,
     Definitions,
@@ -47,10 +48,12 @@ __all__ = [
     "Communication",
     "Completion",
     "Contact",
+    "ContractualDuty",
     "Course",
     "Criticality",
     "DataKind",
     "DataType",
+    "DeadlineOverride",
     "Definitions",
     "DocumentControl",
     "Engagement",
@@ -59,8 +62,10 @@ __all__ = [
     "ExerciseKind",
     "Grouping",
     "Level",
+    "Obligations",
     "OnCall",
     "Organisation",
+    "OrganisationProfile",
     "OrganisationalStructure",
     "PerformanceMeasure",
     "Person",
@@ -100,6 +105,7 @@ class Plan(PlanModel):
     stakeholders: tuple[Stakeholder, ...] = ()
     training: Training = Training()
     settings: PlanSettings = Field(default=PlanSettings())
+    obligations: Obligations = Obligations()
     communication: Communication = Communication()
 
     @model_validator(mode="after")
@@ -110,6 +116,7 @@ class Plan(PlanModel):
         found += duplicates(self.data_types, lambda d: d.id, at=("data_types",), what="data type id")
         found += duplicates(self.stakeholders, lambda s: s.id, at=("stakeholders",), what="stakeholder id")
         found += self._policy_problems(roles)
+        found += self._obligation_problems()
         data_types = {d.id for d in self.data_types}
         for i, asset in enumerate(self.assets):
             for j, data_type in enumerate(asset.data_types):
@@ -132,6 +139,17 @@ class Plan(PlanModel):
         )
         raise_if_any(found)
         return self
+
+    def _obligation_problems(self) -> list[Inconsistency]:
+        at = ("obligations", "contractual")
+        found = duplicates(self.obligations.contractual, lambda d: d.id, at=at, what="contractual duty id")
+        stakeholders = {s.id for s in self.stakeholders}
+        for i, duty in enumerate(self.obligations.contractual):
+            if duty.recipient is not None and duty.recipient not in stakeholders:
+                found.append(
+                    unknown_reference((*at, i, "recipient"), duty.recipient, "stakeholder", stakeholders)
+                )
+        return found
 
     def _policy_problems(self, roles: set[str]) -> list[Inconsistency]:
         found: list[Inconsistency] = []

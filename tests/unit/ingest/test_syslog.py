@@ -107,3 +107,19 @@ def test_suricata_eve_inside_syslog_is_recognised() -> None:
     assert event.dataset == "suricata.eve"
     assert event.fields["rule.name"] == "X"
     assert event.fields["process.name"] == "suricata"
+
+
+def test_rfc3164_year_puts_old_lines_in_the_past() -> None:
+    received = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+    assert parse("Jan  5 10:00:00 web01 sshd[1]: x", received_at=received).timestamp == datetime(
+        2026, 1, 5, 10, 0, tzinfo=UTC
+    )
+    assert parse("Nov 23 11:00:00 web01 app: x", received_at=received).timestamp == datetime(
+        2026, 11, 23, 11, 0, tzinfo=UTC
+    ), "a sender's clock running a little fast keeps the current year"
+    assert parse("Dec 20 11:00:00 web01 app: x", received_at=received).timestamp == datetime(
+        2025, 12, 20, 11, 0, tzinfo=UTC
+    )
+    assert parse("Feb 29 08:00:00 web01 app: x", received_at=received).timestamp == datetime(
+        2024, 2, 29, 8, 0, tzinfo=UTC
+    )

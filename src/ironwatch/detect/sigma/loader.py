@@ -129,6 +129,33 @@ def _compile_file(
     return result
 
 
+def rule_files(paths: Sequence[str | Path]) -> list[Path]:
+    """The rule files under ``paths`` (directories searched for ``*.yml``/``*.yaml``, sorted)."""
+    return _rule_files(paths)
+
+
+def compile_rule_file(
+    path: str | Path,
+    text: str,
+    *,
+    placeholders: Mapping[str, Sequence[str]] | None = None,
+    logsources: LogsourceMap | None = None,
+    pipeline: ProcessingPipeline | None = None,
+) -> FileResult:
+    """Compile one rule file's text (named ``path`` in every location): rules, correlations, failures.
+
+    For callers that keep rule text elsewhere (the database) and compile it file by file.
+    """
+    _register_spec_aliases()
+    return _compile_file(
+        Path(path),
+        text,
+        placeholders=placeholders or {},
+        logsources=logsources or LogsourceMap(),
+        pipeline=pipeline,
+    )
+
+
 def load_rules(
     *,
     paths: Sequence[str | Path],

@@ -54,32 +54,32 @@ def from_epoch_millis(value: float | int | str) -> datetime:
     return from_epoch(millis / 1000.0)
 
 
+#: how far in the future of its receipt a year-less RFC 3164 time may lie (senders' clocks run fast)
+RFC3164_FUTURE_SLACK = timedelta(days=2)
+
+
 def rfc3164_time(
     month: str, day: int, hour: int, minute: int, second: int, *, received_at: datetime, tz: tzinfo
 ) -> datetime:
     """An RFC 3164 ``Mmm dd hh:mm:ss`` time, which has no year and no zone.
 
-    The zone is the source's configured ``tz``. The year is the one that puts the time closest to when
-    the line was received, so a ``Dec 31`` line received on 1 January belongs to the previous year.
+    The zone is the source's configured ``tz``. Logs describe the past, so the year is the latest one
+    that does not put the time more than :data:`RFC3164_FUTURE_SLACK` after receipt (clock skew): a
+    ``Dec 31`` line received on 1 January belongs to the previous year, a ``Jan 5`` line imported in
+    November to the current one, and ``Feb 29`` to the last leap year.
     """
     number = MONTHS.get(month)
     if number is None:
         raise ValueError(f"month {month!r} is not an RFC 3164 month abbreviation (Jan..Dec)")
     local_year = received_at.astimezone(tz).year
-    best: datetime | None = None
+    latest = received_at + RFC3164_FUTURE_SLACK
     reason = ""
-    for year in (local_year, local_year - 1, local_year + 1):
+    for year in range(local_year + 1, local_year - 8, -1):
         try:
             candidate = datetime(year, number, day, hour, minute, second, tzinfo=tz).astimezone(UTC)
         except ValueError as exc:
             reason = str(exc)
             continue
-        if best is None or abs(candidate - received_at) < abs(best - received_at):
-            best = candidate
-        if abs(candidate - received_at) <= timedelta(days=183):
+        if candidate <= latest:
             return candidate
-    if best is None:
-        raise ValueError(
-            f"timestamp {month} {day} {hour:02d}:{minute:02d}:{second:02d} is impossible: {reason}"
-        )
-    return best
+    raise ValueError(f"timestamp {month} {day} {hour:02d}:{minute:02d}:{second:02d} is impossible: {reason}")

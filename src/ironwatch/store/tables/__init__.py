@@ -5,6 +5,7 @@ from ironwatch.store.tables.alerts import AlertRow
 from ironwatch.store.tables.anomaly import AnomalyBaselineRow
 from ironwatch.store.tables.audit import AuditEntryRow
 from ironwatch.store.tables.base import Base
+from ironwatch.store.tables.detection import CompiledRuleRow, DetectionRuleRow, RuleSetVersionRow
 from ironwatch.store.tables.events import EventRow, ParseFailureRow
 from ironwatch.store.tables.evidence import CustodyEntryRow, EvidenceRow
 from ironwatch.store.tables.incidents import (
@@ -19,6 +20,7 @@ from ironwatch.store.tables.incidents import (
 )
 from ironwatch.store.tables.intel import IndicatorRow, IndicatorSourceRow
 from ironwatch.store.tables.notifications import NotificationRow
+from ironwatch.store.tables.obligations import IncidentFactsRow, ObligationRow, ObligationSubmissionRow
 from ironwatch.store.tables.plan import PlanVersionRow
 from ironwatch.store.tables.reports import ReportRow
 from ironwatch.store.tables.respond import ActionRequestRow, PlaybookRunRow, PlaybookVersionRow
@@ -30,16 +32,21 @@ __all__ = [
     "AuditEntryRow",
     "Base",
     "CommentRow",
+    "CompiledRuleRow",
     "CustodyEntryRow",
+    "DetectionRuleRow",
     "EventRow",
     "EvidenceRow",
     "IncidentAttachmentRow",
+    "IncidentFactsRow",
     "IncidentMemberRow",
     "IncidentRow",
     "IndicatorRow",
     "IndicatorSourceRow",
     "LoginAttemptRow",
     "NotificationRow",
+    "ObligationRow",
+    "ObligationSubmissionRow",
     "ObservableRow",
     "ParseFailureRow",
     "PlanVersionRow",
@@ -47,6 +54,7 @@ __all__ = [
     "PlaybookVersionRow",
     "ReferenceCounterRow",
     "ReportRow",
+    "RuleSetVersionRow",
     "TaskRow",
     "TokenRow",
     "TokenUseRow",

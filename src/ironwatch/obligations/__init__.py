@@ -1,0 +1,1 @@
+"""Legal and contractual breach-notification obligations: duties as data, facts, clocks, exports."""

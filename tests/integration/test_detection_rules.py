@@ -1,0 +1,142 @@
+"""Rules as data: every rule kept (failed ones with file and reason), reloads replace, switches audited."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from ironwatch.bootstrap import Runtime, ensure_detection_rules
+from ironwatch.core.errors import ConflictError, PermissionDeniedError, ValidationError
+from ironwatch.core.principal import system_principal
+from ironwatch.detect import rule_catalog, rule_loading
+from ironwatch.detect.rule_set import active_rules, rule_set_state
+from ironwatch.detect.schemas import RuleFilter
+from ironwatch.store.tables import AuditEntryRow, DetectionRuleRow
+from tests.support.people import add_user, principal
+
+RULES = Path(__file__).resolve().parent.parent / "fixtures" / "rules"
+FAILED_PASSWORD = "0b6a3c1e-3f55-4c1b-9a4e-2d7e0f1a9c01"
+ROOT_LOGIN = "7c0f2a9d-6b1e-4f3a-8d52-91e4b7a0c3d2"
+OPERATOR = system_principal("test")
+
+
+def _load(runtime: Runtime, *paths: Path) -> rule_loading.LoadSummary:
+    with runtime.uow(OPERATOR, write=True) as uow:
+        summary = rule_loading.load_rule_paths(uow, list(paths))
+        uow.commit()
+    return summary
+
+
+def _rows(runtime: Runtime) -> dict[str, DetectionRuleRow]:
+    with runtime.uow(OPERATOR) as uow:
+        return {row.rule_id: row for row in rule_catalog.list_rules(uow, RuleFilter(limit=5000))[1]}
+
+
+def test_load_keeps_compiled_and_failed_rules_with_file_and_reason(runtime: Runtime) -> None:
+    summary = _load(runtime, RULES)
+    assert (summary.files, summary.compiled, summary.failed, summary.added) == (5, 2, 3, 5)
+    reasons = {Path(p.path).name: p.reason for p in summary.problems}
+    assert set(reasons) == {"bad_condition.yml", "backreference.yml", "not_yaml.yml"}
+    assert "nosuchthing" in reasons["bad_condition.yml"]
+    assert "RE2" in reasons["backreference.yml"]
+    assert "cannot parse rule file" in reasons["not_yaml.yml"]
+    rows = _rows(runtime)
+    assert len(rows) == 5
+    failed = [row for row in rows.values() if row.state == "failed"]
+    assert len(failed) == 3 and all(row.error and row.source_path.endswith(".yml") for row in failed)
+    ok = rows[FAILED_PASSWORD]
+    assert (ok.state, ok.enabled, ok.level, ok.origin) == ("compiled", True, "low", "path")
+    assert ok.text == (RULES / "sshd_failed_password.yml").read_text() and len(ok.sha256) == 64
+    with runtime.uow(OPERATOR) as uow:
+        active = active_rules(uow)
+        audited = uow.session.scalar(
+            select(func.count())
+            .select_from(AuditEntryRow)
+            .where(
+                AuditEntryRow.action == "detection_rule.load", AuditEntryRow.object_type == "detection_rule"
+            )
+        )
+    assert {rule.id for rule in active.ruleset.rules} == {FAILED_PASSWORD, ROOT_LOGIN}
+    assert active.counts["failed"] == 3
+    assert audited == 5
+
+
+def test_reload_skips_unchanged_files_and_replaces_changed_ones(runtime: Runtime, tmp_path: Path) -> None:
+    folder = tmp_path / "rules"
+    shutil.copytree(RULES, folder, ignore=shutil.ignore_patterns("broken"))
+    _load(runtime, folder)
+    with runtime.uow(OPERATOR) as uow:
+        version, digest = rule_set_state(uow)
+    again = _load(runtime, folder)
+    assert (again.unchanged_files, again.added, again.updated, again.removed) == (2, 0, 0, 0)
+    with runtime.uow(OPERATOR) as uow:
+        assert rule_set_state(uow) == (version, digest), "an unchanged load writes nothing"
+    rule = folder / "sshd_failed_password.yml"
+    rule.write_text(rule.read_text().replace("level: low", "level: medium"))
+    (folder / "sshd_root_accepted.yml").write_text("title: gone\n")  # the root rule leaves that file
+    changed = _load(runtime, folder)
+    assert (changed.updated, changed.removed, changed.added, changed.failed) == (1, 1, 1, 1)
+    rows = _rows(runtime)
+    assert rows[FAILED_PASSWORD].level == "medium"
+    assert ROOT_LOGIN not in rows
+    with runtime.uow(OPERATOR) as uow:
+        assert rule_set_state(uow)[0] == version + 1
+
+
+def test_disable_needs_a_reason_is_audited_and_leaves_the_rule_set(runtime: Runtime) -> None:
+    _load(runtime, RULES)
+    with runtime.uow(OPERATOR, write=True) as uow, pytest.raises(ValidationError):
+        rule_catalog.set_rule_enabled(uow, FAILED_PASSWORD, enabled=False, reason=" ")
+    with runtime.uow(OPERATOR, write=True) as uow:
+        rule_catalog.set_rule_enabled(uow, FAILED_PASSWORD, enabled=False, reason="noisy on bastion hosts")
+        uow.commit()
+    row = _rows(runtime)[FAILED_PASSWORD]
+    assert (row.enabled, row.changed_by, row.change_reason) == (
+        False,
+        "system:test",
+        "noisy on bastion hosts",
+    )
+    with runtime.uow(OPERATOR) as uow:
+        assert {rule.id for rule in active_rules(uow).ruleset.rules} == {ROOT_LOGIN}
+        actions = uow.session.scalars(
+            select(AuditEntryRow.action).where(AuditEntryRow.object_type == "detection_rule")
+        ).all()
+    assert "detection_rule.disable" in actions
+    again = _load(runtime, RULES)
+    assert again.unchanged_files == 5 and not _rows(runtime)[FAILED_PASSWORD].enabled, "reloads keep switches"
+
+
+def test_a_rule_that_failed_cannot_be_enabled(runtime: Runtime) -> None:
+    _load(runtime, RULES)
+    with runtime.uow(OPERATOR, write=True) as uow, pytest.raises(ConflictError, match="did not compile"):
+        rule_catalog.set_rule_enabled(uow, "3e1d9b7a-0c4f-4a2e-b6d1-5f8a9c2e7b14", enabled=True, reason="")
+
+
+def test_loading_needs_rules_write(runtime: Runtime) -> None:
+    add_user(runtime, "ana", "analyst")
+    add_user(runtime, "rita", "reporter")
+    with runtime.uow(principal(runtime, "rita"), write=True) as uow, pytest.raises(PermissionDeniedError):
+        rule_loading.load_rule_paths(uow, [RULES])
+    with runtime.uow(principal(runtime, "ana"), write=True) as uow:
+        assert rule_loading.load_rule_paths(uow, [RULES]).compiled == 2
+
+
+def test_start_loads_configured_paths_and_the_built_in_rules(sqlite_runtime: Runtime, tmp_path: Path) -> None:
+    loaded = ensure_detection_rules(sqlite_runtime, [RULES / "sshd_failed_password.yml"])
+    assert loaded[0][0] == "built-in rules"
+    assert loaded[-1][1].compiled == 1
+    builtin = rule_loading.builtin_sources()
+    rows = _rows(sqlite_runtime)
+    assert FAILED_PASSWORD in rows
+    assert sum(row.origin == "builtin" for row in rows.values()) >= len(builtin)
+    assert all(row.source_path.startswith("builtin:") for row in rows.values() if row.origin == "builtin")
+    second = ensure_detection_rules(sqlite_runtime, [RULES / "sshd_failed_password.yml"])
+    assert all(summary.files == summary.unchanged_files for _, summary in second)
+
+
+def test_a_missing_rule_path_is_an_error_with_a_hint(sqlite_runtime: Runtime, tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="does not exist"):
+        _load(sqlite_runtime, tmp_path / "nope")
