@@ -27,6 +27,7 @@ from ironwatch.store.blobs import BlobStore
 from ironwatch.store.db import Database
 from ironwatch.store.evidence_store import EvidenceStore, LocalEvidenceStore
 from ironwatch.store.uow import UnitOfWork
+from ironwatch.triage import handlers as triage
 
 log = logging.getLogger("ironwatch")
 
@@ -109,6 +110,7 @@ def build_runtime(
 
 def subscribe_slices(subscribers: Subscribers) -> None:
     """Register every slice's domain-event handlers (each slice adds its line here)."""
+    triage.subscribe(subscribers)
     obligations.subscribe(subscribers)
     notify_comms_plan.subscribe(subscribers)
 

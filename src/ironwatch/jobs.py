@@ -21,6 +21,7 @@ from ironwatch.notify.dispatch import deliver_due
 from ironwatch.notify.escalation import escalate_due
 from ironwatch.obligations import clocks as obligation_clocks
 from ironwatch.respond.runner import ActionRunner
+from ironwatch.triage.jobs import SLA_CHECK_SECONDS, sla_tick
 
 if TYPE_CHECKING:
     from ironwatch.bootstrap import Runtime
@@ -59,6 +60,7 @@ def background_jobs() -> list[Job]:
         periodic("notify-dispatch", 5.0, deliver_due),
         periodic("notify-escalation", 15.0, escalate_due),
         periodic("respond.actions", 2.0, ActionRunner().tick),
+        periodic("sla-clocks", SLA_CHECK_SECONDS, sla_tick),
     ]
 
 

@@ -11,6 +11,7 @@ from ironwatch.cli import (
     access,
     action,
     admin,
+    alerts,
     events,
     evidence,
     incident,
@@ -21,6 +22,7 @@ from ironwatch.cli import (
     playbook,
     report,
     rules,
+    triage,
 )
 from ironwatch.cli.context import state
 from ironwatch.cli.serve import serve
@@ -71,6 +73,8 @@ app.add_typer(action.app, name="action")
 app.add_typer(rules.app, name="rules")
 app.add_typer(intel.app, name="intel")
 app.add_typer(notify.app, name="notify")
+app.add_typer(alerts.app, name="alerts")
+app.add_typer(triage.app, name="triage")
 app.add_typer(access.users, name="user")
 app.add_typer(access.tokens, name="token")
 app.add_typer(admin.db, name="db")

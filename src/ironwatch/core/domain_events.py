@@ -8,25 +8,26 @@ calling webhooks and running actions happen later, from the rows they leave behi
 
 Kinds in use (``subject_id`` is the incident's or alert's id):
 
-===============================  ===========================================================
-``incident.created``             data: ref, priority, severity, category, via ("manual", "report", "triage")
-``incident.transitioned``        data: ref, from, to
-``incident.updated``             data: ref, changes {field: [old, new]} (priority, assignee, ...)
-``incident.sla_breached``        data: ref, target ("acknowledge"|"contain"|"resolve"), priority, due
-``incident.special_handling``    data: ref, flags (e.g. ["personal_data"])
-``alert.recorded``               data: rule_id, level, new (bool), count
-``obligation.opened``            data: ref, obligation_id, duty_id, title, recipient, citation,
-                                 deadline (next one, ISO), phase
-``obligation.due_soon``          the same, for one phase: deadline, phase, phase_title, due_in
-                                 (the reminder offset reached, e.g. "4h"), remaining_seconds
-``obligation.overdue``           the same, for one phase past its deadline: overdue_by
-``evidence.collected``           data: ref, evidence_id, label, sha256, size, source (subject: the incident)
-``action.requested``             data: ref, action_id, connector, status, destructive, dry_run
-``action.approved``              data: as action.requested; a second person approved it
-``action.finished``              data: as action.requested; status succeeded|failed|rejected|undone|expired
-``notification.escalated``       data: ref, level, batch, roles (an unacknowledged notification called the
-                                 plan's next escalation level; subject: the incident)
-===============================  ===========================================================
+=============================  ==============================================================================
+``incident.created``           data: ref, status, priority, severity, category, origin (manual|report|triage)
+``incident.transitioned``      data: ref, from, to
+``incident.updated``           data: ref, changes {field: [old, new]} (priority, assignee, ...)
+``incident.sla_breached``      data: ref, target ("acknowledge"|"contain"|"resolve"), priority, due (ISO time)
+``incident.escalated``         data: ref, level, roles [role ids], people [person ids to tell], reason
+``incident.special_handling``  data: ref, flags (all so far, e.g. ["personal_data"]), new (flags added now)
+``alert.recorded``             data: rule_id, level, new (bool), count
+``obligation.opened``          data: ref, obligation_id, duty_id, title, recipient, citation,
+                               deadline (next one, ISO), phase
+``obligation.due_soon``        the same, for one phase: deadline, phase, phase_title, due_in
+                               (the reminder offset reached, e.g. "4h"), remaining_seconds
+``obligation.overdue``         the same, for one phase past its deadline: overdue_by
+``evidence.collected``         data: ref, evidence_id, label, sha256, size, source (subject: the incident)
+``action.requested``           data: ref, action_id, connector, status, destructive, dry_run
+``action.approved``            data: as action.requested; a second person approved it
+``action.finished``            data: as action.requested; status succeeded|failed|rejected|undone|expired
+``notification.escalated``     data: ref, level, batch, roles (an unacknowledged notification called the
+                               plan's next escalation level; subject: the incident)
+=============================  ==============================================================================
 """
 
 from __future__ import annotations

@@ -32,9 +32,9 @@ from ironwatch.plan.policy import (
     SpecialHandling,
 )
 from ironwatch.plan.priority import Level, Priority, PriorityScheme
-from ironwatch.plan.settings import Grouping, PlanSettings
+from ironwatch.plan.settings import Assignment, Grouping, PlanSettings, SlaOptions
 from ironwatch.plan.stakeholders import Contact, Engagement, Stakeholder, StakeholderKind
-from ironwatch.plan.taxonomy import ENISA_CATEGORIES, Category, Classification
+from ironwatch.plan.taxonomy import ENISA_CATEGORIES, Category, Classification, TagMapping
 from ironwatch.plan.team import EscalationLevel, OnCall, Person, Role, RoleKind, Rotation, Shift, Team
 from ironwatch.plan.training import Completion, Course, Exercise, ExerciseKind, Training
 
@@ -42,6 +42,7 @@ __all__ = [
     "ENISA_CATEGORIES",
     "Asset",
     "AssetKind",
+    "Assignment",
     "Authority",
     "Category",
     "Classification",
@@ -83,9 +84,11 @@ __all__ = [
     "Rotation",
     "Scope",
     "Shift",
+    "SlaOptions",
     "SpecialHandling",
     "Stakeholder",
     "StakeholderKind",
+    "TagMapping",
     "Team",
     "Training",
 ]
@@ -116,6 +119,7 @@ class Plan(PlanModel):
         found += duplicates(self.data_types, lambda d: d.id, at=("data_types",), what="data type id")
         found += duplicates(self.stakeholders, lambda s: s.id, at=("stakeholders",), what="stakeholder id")
         found += self._policy_problems(roles)
+        found += self._settings_problems(roles)
         found += self._obligation_problems()
         data_types = {d.id for d in self.data_types}
         for i, asset in enumerate(self.assets):
@@ -139,6 +143,27 @@ class Plan(PlanModel):
         )
         raise_if_any(found)
         return self
+
+    def _settings_problems(self, roles: set[str]) -> list[Inconsistency]:
+        found: list[Inconsistency] = []
+        assignment = ("settings", "assignment")
+        if self.settings.assignment.role not in roles:
+            found.append(
+                unknown_reference((*assignment, "role"), self.settings.assignment.role, "role", roles)
+            )
+        categories = {c.id for c in self.classification.effective_categories}
+        for category, role in self.settings.assignment.by_category.items():
+            if category not in categories:
+                path = (*assignment, "by_category", category)
+                found.append(unknown_reference(path, category, "category", categories))
+            if role not in roles:
+                found.append(unknown_reference((*assignment, "by_category", category), role, "role", roles))
+        priorities = {p.id for p in self.priority.priorities}
+        for i, priority in enumerate(self.settings.sla.business_hours_for):
+            if priority not in priorities:
+                at = ("settings", "sla", "business_hours_for", i)
+                found.append(unknown_reference(at, priority, "priority", priorities))
+        return found
 
     def _obligation_problems(self) -> list[Inconsistency]:
         at = ("obligations", "contractual")

@@ -38,12 +38,30 @@ ENISA_CATEGORIES: tuple[Category, ...] = tuple(
 )
 
 
+class TagMapping(PlanModel):
+    """A rule tag (ATT&CK tactic or technique, Sigma tag) that points alerts at a category.
+
+    ``tag`` covers its sub-tags (``attack.t1110`` covers ``attack.t1110.001``); a trailing ``*`` matches
+    any tag with that prefix. Among an incident's alerts the mapping with the highest ``rank`` wins.
+    """
+
+    tag: str = Field(min_length=2, max_length=100, pattern=r"^[a-z0-9_.*-]+$")
+    category: Identifier
+    rank: int = Field(default=50, ge=0, le=1000, description="higher wins, e.g. a compromise over an attempt")
+
+
 class Classification(PlanModel):
-    """The classification scheme the plan uses; see the module docstring for ``base``."""
+    """The classification scheme the plan uses; see the module docstring for ``base``.
+
+    ``tag_mapping`` adds to (or, for the same tag, replaces) the mapping from rule tags to categories
+    that ironwatch ships (``triage/tag_mapping.yaml``); ``builtin_tag_mapping: false`` drops the shipped one.
+    """
 
     name: str = Field(default=TAXONOMY_NAME, min_length=1)
     base: Literal["enisa-rsit", "none"] = "enisa-rsit"
     categories: tuple[Category, ...] = ()
+    tag_mapping: tuple[TagMapping, ...] = ()
+    builtin_tag_mapping: bool = Field(default=True, description="use the tag mapping ironwatch ships")
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -75,6 +93,12 @@ class Classification(PlanModel):
                         f"parent {category.parent!r} is itself a type of {parent.parent!r}",
                         "a type's parent must be a class (a category with no parent)",
                     )
+                )
+        found += duplicates(self.tag_mapping, lambda m: m.tag, at=("tag_mapping",), what="mapped tag")
+        for i, mapping in enumerate(self.tag_mapping):
+            if mapping.category not in effective:
+                found.append(
+                    unknown_reference(("tag_mapping", i, "category"), mapping.category, "category", effective)
                 )
         raise_if_any(found)
         return self

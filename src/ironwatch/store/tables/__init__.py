@@ -24,9 +24,17 @@ from ironwatch.store.tables.obligations import IncidentFactsRow, ObligationRow, 
 from ironwatch.store.tables.plan import PlanVersionRow
 from ironwatch.store.tables.reports import ReportRow
 from ironwatch.store.tables.respond import ActionRequestRow, PlaybookRunRow, PlaybookVersionRow
+from ironwatch.store.tables.triage import (
+    AlertGroupRow,
+    EscalationRow,
+    IncidentTriageRow,
+    SlaClockRow,
+    SuppressionRow,
+)
 
 __all__ = [
     "ActionRequestRow",
+    "AlertGroupRow",
     "AlertRow",
     "AnomalyBaselineRow",
     "AuditEntryRow",
@@ -35,12 +43,14 @@ __all__ = [
     "CompiledRuleRow",
     "CustodyEntryRow",
     "DetectionRuleRow",
+    "EscalationRow",
     "EventRow",
     "EvidenceRow",
     "IncidentAttachmentRow",
     "IncidentFactsRow",
     "IncidentMemberRow",
     "IncidentRow",
+    "IncidentTriageRow",
     "IndicatorRow",
     "IndicatorSourceRow",
     "LoginAttemptRow",
@@ -55,6 +65,8 @@ __all__ = [
     "ReferenceCounterRow",
     "ReportRow",
     "RuleSetVersionRow",
+    "SlaClockRow",
+    "SuppressionRow",
     "TaskRow",
     "TokenRow",
     "TokenUseRow",

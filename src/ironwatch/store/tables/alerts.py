@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ironwatch.store.tables.base import Base
@@ -49,6 +49,18 @@ class AlertRow(Base):
     last_seen: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
-    #: ``new`` until triage decides (triage adds its states)
+    #: ``new`` until triage decides: ``incident`` (linked), ``false_positive``, ``suppressed``
     status: Mapped[str] = mapped_column(String(20), nullable=False)
     incident_id: Mapped[str | None] = mapped_column(ForeignKey("incidents.id"), index=True)
+    #: triage's incident candidate this alert belongs to
+    group_id: Mapped[str | None] = mapped_column(ForeignKey("alert_groups.id"), index=True)
+    #: the group's assessed priority, so the queue sorts by it
+    priority: Mapped[str | None] = mapped_column(String(2))
+    suppression_id: Mapped[str | None] = mapped_column(ForeignKey("suppressions.id"), index=True)
+    #: ``count`` when triage last handled the alert: the difference is what is new since
+    handled_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    #: the last decision: confirm, dismiss, merge, escalate, auto_open
+    decision: Mapped[str | None] = mapped_column(String(20))
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decision_reason: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,1 @@
+"""Triage: the alert queue, grouping, suppression, assessment, assignment, SLA clocks and escalation."""
