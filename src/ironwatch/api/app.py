@@ -34,6 +34,7 @@ from ironwatch.obligations.router import router as obligations_router
 from ironwatch.plan.router import router as plan_router
 from ironwatch.reports.router import router as reports_router
 from ironwatch.respond.router import router as respond_router
+from ironwatch.review.router import router as review_router
 from ironwatch.triage.router import router as triage_router
 
 #: every slice's router and where it is mounted; the permission-matrix test walks these
@@ -52,6 +53,7 @@ API_ROUTERS: list[tuple[str, APIRouter]] = [
     ("/api/v1", notify_router),
     ("/api/v1", triage_router),
     ("/api/v1", evidence_router),
+    ("/api/v1", review_router),
 ]
 #: routes that take attachments: their bodies may be as large as the attachments allow, plus the form
 REPORT_INTAKE_PATHS = ("/api/v1/reports", "/api/v1/reports/public")

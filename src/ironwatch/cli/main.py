@@ -16,12 +16,15 @@ from ironwatch.cli import (
     evidence,
     incident,
     intel,
+    metrics,
     notify,
     obligations,
     plan,
     playbook,
     report,
+    review,
     rules,
+    timeline,
     triage,
 )
 from ironwatch.cli.context import state
@@ -63,8 +66,13 @@ app.command("follow")(events.follow)
 app.command("status")(events.status)
 app.add_typer(events.events, name="events")
 incident.app.command("export-external")(obligations.export_external_command)
+incident.app.command("timeline")(timeline.show_timeline)
+incident.app.command("timeline-add")(timeline.add_entry)
 app.add_typer(incident.app, name="incident")
 app.add_typer(obligations.app, name="obligations")
+app.add_typer(review.app, name="review")
+app.command("action-items")(review.action_items)
+app.command("metrics")(metrics.metrics)
 app.add_typer(evidence.app, name="evidence")
 app.add_typer(plan.app, name="plan")
 app.add_typer(report.app, name="report")

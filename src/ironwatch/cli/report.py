@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import mimetypes
+import sys
 from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
@@ -10,14 +11,19 @@ from typing import Annotated
 
 import typer
 
-from ironwatch.cli.context import console, emit_json, handle_errors, state, table, uow, when
+from ironwatch.cli.context import console, emit_json, err_console, handle_errors, state, table, uow, when
+from ironwatch.cli.timeline import parse_time
 from ironwatch.core.errors import ValidationError
+from ironwatch.incidents.schemas import TLP
 from ironwatch.reports import schemas as s
 from ironwatch.reports import service
 from ironwatch.reports.intake import AttachmentLimits, IncomingFile
+from ironwatch.review import reports
+from ironwatch.review.report_render import ReportFormat
 
 app = typer.Typer(
-    help="Report suspected incidents, failures and weaknesses, and follow your reports.",
+    help="Report suspected incidents, failures and weaknesses, and follow your reports; "
+    "write incident and management reports (incident, period).",
     no_args_is_help=True,
 )
 JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON for scripts")]
@@ -154,3 +160,51 @@ def status(
             ["File", "Bytes", "SHA-256"],
             [[a.filename, a.size, a.sha256] for a in view.attachments],
         )
+
+
+def _write(body: bytes, output: Path | None, what: str) -> None:
+    if output is None:
+        sys.stdout.buffer.write(body)
+        return
+    output.write_bytes(body)
+    err_console.print(f"wrote {what} to {output} ({len(body)} bytes)", highlight=False)
+
+
+@app.command("incident")
+@handle_errors
+def incident_report(
+    reference: Annotated[str, typer.Argument(help="the incident's reference, e.g. IR-2026-0001")],
+    format: Annotated[ReportFormat, typer.Option("--format", help="html or pdf")] = ReportFormat.PDF,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="file to write (default: stdout)")
+    ] = None,
+) -> None:
+    """Write the incident report (summary, classification, timeline, actions, evidence, review...).
+
+    Example: ironwatch report incident IR-2026-0001 --format pdf --output IR-2026-0001.pdf
+    """
+    with uow() as unit:
+        ref, body = reports.incident_report(unit, reference, format)
+    _write(body, output, f"the report on {ref}")
+
+
+@app.command("period")
+@handle_errors
+def period_report(
+    since: Annotated[str | None, typer.Option(help="from, ISO 8601 with zone (default: 90 days ago)")] = None,
+    until: Annotated[str | None, typer.Option(help="before, ISO 8601 with zone (default: now)")] = None,
+    format: Annotated[ReportFormat, typer.Option("--format", help="html or pdf")] = ReportFormat.PDF,
+    tlp: Annotated[TLP, typer.Option(help="marking on every page")] = TLP.AMBER,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="file to write (default: stdout)")
+    ] = None,
+) -> None:
+    """Write the management report for a period: volumes, trends, MTT*, SLA, root causes, action items.
+
+    Example: ironwatch report period --since 2026-02-01T00:00Z --until 2026-03-01T00:00Z --output feb.pdf
+    """
+    with uow() as unit:
+        _, body = reports.period_report(
+            unit, since=parse_time(since, "since"), until=parse_time(until, "until"), fmt=format, tlp=tlp
+        )
+    _write(body, output, "the management report")

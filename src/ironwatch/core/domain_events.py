@@ -27,6 +27,8 @@ Kinds in use (``subject_id`` is the incident's or alert's id):
 ``action.finished``            data: as action.requested; status succeeded|failed|rejected|undone|expired
 ``notification.escalated``     data: ref, level, batch, roles (an unacknowledged notification called the
                                plan's next escalation level; subject: the incident)
+``review.completed``           data: ref, root_cause_category, open_action_items, plan_version (the
+                               version holding its training needs, or None; subject: the incident)
 =============================  ==============================================================================
 """
 

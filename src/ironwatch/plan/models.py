@@ -134,6 +134,11 @@ class Plan(PlanModel):
                     found.append(
                         unknown_reference(("training", "courses", i, "audience", j), role, "role", roles)
                     )
+            for j, person in enumerate(course.people):
+                if person not in people:
+                    found.append(
+                        unknown_reference(("training", "courses", i, "people", j), person, "person", people)
+                    )
         for i, completion in enumerate(self.training.completions):
             if completion.person not in people:
                 path = ("training", "completions", i, "person")

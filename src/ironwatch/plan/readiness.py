@@ -13,7 +13,8 @@ Each ratio is 1.0 when the check has nothing to check, except ``on_call``:
 - ``contacts`` (10): per team person and stakeholder contact, 1 with email and phone, 0.5 with one.
 - ``stakeholders`` (10): the share of stakeholders with a contact that has an email or a phone.
 - ``training`` (10): the share of (person, course) pairs, for people who may hold one of the course's
-  audience roles (member, deputy or in a rotation), whose last completion is still current.
+  audience roles (member, deputy or in a rotation) or whom the course names, whose last completion is
+  still current.
 - ``exercises`` (10): 1 if an exercise was held within ``training.exercise_interval``, else 0.
 """
 
@@ -25,7 +26,7 @@ from enum import StrEnum
 
 from ironwatch.core.clock import ensure_utc
 from ironwatch.core.errors import ValidationError
-from ironwatch.plan.models import Plan
+from ironwatch.plan.models import Course, Plan
 from ironwatch.plan.oncall import covered_fraction, uncovered_periods
 
 READINESS_FORMULA = "score = round(100 * sum(weight[c] * ratio[c]) / sum(weight[c]))"
@@ -233,6 +234,12 @@ def role_holders(plan: Plan, role_id: str) -> list[str]:
     return list(dict.fromkeys(holders))
 
 
+def course_people(plan: Plan, course: Course) -> list[str]:
+    """Person ids who must take ``course``: holders of its audience roles, then the people it names."""
+    holders = [p for role in course.audience for p in role_holders(plan, role)]
+    return list(dict.fromkeys([*holders, *course.people]))
+
+
 def _training(plan: Plan, today: date) -> tuple[float, list[Gap]]:
     latest: dict[tuple[str, str], date] = {}
     for record in plan.training.completions:
@@ -242,7 +249,7 @@ def _training(plan: Plan, today: date) -> tuple[float, list[Gap]]:
     gaps: list[Gap] = []
     ratios: list[float] = []
     for i, course in enumerate(plan.training.courses):
-        people = dict.fromkeys(p for role in course.audience for p in role_holders(plan, role))
+        people = course_people(plan, course)
         for person in people:
             done = latest.get((person, course.id))
             path = f"training.courses[{i}]"

@@ -143,7 +143,7 @@ def _context(plan: Plan) -> dict[str, Any]:
 
 
 def _no_fetch(url: str, timeout: int = 10, ssl_context: object = None) -> dict[str, Any]:
-    raise ValueError(f"the policy document may not load external resources ({url})")
+    raise ValueError(f"a printed document may not load external resources ({url})")
 
 
 def render_plan(plan: Plan, fmt: Format) -> bytes:
@@ -157,10 +157,11 @@ def render_plan(plan: Plan, fmt: Format) -> bytes:
     html = env.get_template("plan.html.j2").render(context)
     if fmt == "html":
         return html.encode("utf-8")
-    return _print_pdf(html)
+    return print_pdf(html)
 
 
-def _print_pdf(html: str) -> bytes:
+def print_pdf(html: str) -> bytes:
+    """PDF bytes printed from ``html`` by WeasyPrint, refusing every external fetch (reports use it too)."""
     # WeasyPrint (with Pango and its fonts) takes most of a second to import, so it is loaded when the
     # first PDF is printed, not by every command and service that imports the plan's rendering.
     with warnings.catch_warnings():

@@ -13,13 +13,23 @@ from ironwatch.plan.inconsistency import duplicates, raise_if_any, unknown_refer
 
 
 class Course(PlanModel):
-    """A course that people in certain roles must complete, and how often."""
+    """A course that people in certain roles (and named people) must complete, and how often.
+
+    ``people`` names individuals beyond the roles, e.g. those a post-incident review found needed it.
+    """
 
     id: Identifier
     title: str = Field(min_length=1)
-    audience: tuple[Identifier, ...] = Field(min_length=1, description="role ids that must take the course")
+    audience: tuple[Identifier, ...] = Field(default=(), description="role ids that must take the course")
+    people: tuple[Identifier, ...] = Field(default=(), description="person ids that must take the course")
     frequency: Duration = Field(description="how long a completion stays current, e.g. 365d")
     description: str | None = None
+
+    @model_validator(mode="after")
+    def _has_audience(self) -> Self:
+        if not self.audience and not self.people:
+            raise ValueError("a course needs an audience: list role ids in audience or person ids in people")
+        return self
 
 
 class Completion(PlanModel):

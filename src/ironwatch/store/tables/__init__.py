@@ -24,6 +24,12 @@ from ironwatch.store.tables.obligations import IncidentFactsRow, ObligationRow, 
 from ironwatch.store.tables.plan import PlanVersionRow
 from ironwatch.store.tables.reports import ReportRow
 from ironwatch.store.tables.respond import ActionRequestRow, PlaybookRunRow, PlaybookVersionRow
+from ironwatch.store.tables.review import (
+    ActionItemRow,
+    ReviewFeedbackRow,
+    ReviewRow,
+    TimelineEntryRow,
+)
 from ironwatch.store.tables.triage import (
     AlertGroupRow,
     EscalationRow,
@@ -33,6 +39,7 @@ from ironwatch.store.tables.triage import (
 )
 
 __all__ = [
+    "ActionItemRow",
     "ActionRequestRow",
     "AlertGroupRow",
     "AlertRow",
@@ -64,10 +71,13 @@ __all__ = [
     "PlaybookVersionRow",
     "ReferenceCounterRow",
     "ReportRow",
+    "ReviewFeedbackRow",
+    "ReviewRow",
     "RuleSetVersionRow",
     "SlaClockRow",
     "SuppressionRow",
     "TaskRow",
+    "TimelineEntryRow",
     "TokenRow",
     "TokenUseRow",
     "TransitionRow",

@@ -1,7 +1,7 @@
 """respond: playbook versions, playbook runs, action requests
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-11-22 22:47:07.788520
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import ironwatch.store.types
 
-revision = "0012"
-down_revision = "0011"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

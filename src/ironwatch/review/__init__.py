@@ -1,0 +1,1 @@
+"""Lessons learned: timelines, post-incident reviews, metrics and reports."""
