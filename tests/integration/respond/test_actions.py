@@ -214,3 +214,26 @@ def test_the_serve_runner_carries_out_due_actions_in_its_pool(people: Runtime) -
     runner.close()
     states = sorted(_action(people, r.id).status for r in rows)
     assert states.count("succeeded") >= 2 and set(states) <= {"succeeded", "approved"}  # never over the limit
+
+
+def test_the_incident_timeline_shows_each_action_step(people: Runtime) -> None:
+    from ironwatch.review.timeline import incident_timeline
+
+    runtime = people
+    ref = open_incident(runtime)
+    add_user(runtime, "max", "admin")
+    clock = runtime.clock
+    assert isinstance(clock, FrozenClock)
+    row = _request(runtime, "max", ref, "run_command", command="ok")
+    clock.advance(timedelta(minutes=3))
+    with runtime.uow(principal(runtime, "bob"), write=True) as uow:
+        actions.approve_action(uow, row.id, note="checked the host")
+        uow.commit()
+    clock.advance(timedelta(minutes=1))
+    run_pending(runtime)
+    with runtime.uow(principal(runtime, "bob")) as uow:
+        entries = incident_timeline(uow, ref, kinds=["action"])
+    texts = [(e.actor, e.text) for e in entries]
+    assert [t.split(" ", 1)[0] for _, t in texts] == ["requested", "approved", "succeeded"]
+    assert texts[0][0] == "max" and texts[1] == ("bob", texts[1][1])
+    assert "checked the host" in texts[1][1]
