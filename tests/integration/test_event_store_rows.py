@@ -36,8 +36,12 @@ def _events() -> list[Event]:
         return Event(**values)
 
     return [
-        event(0, {"host.name": "Bastion", "user.name": "Root", "source.ip": "203.0.113.9", "event.action": "x"}),
-        event(1, {"Computer": "DC01.corp", "TargetUserName": "alice", "IpAddress": "10.0.0.7"}, timestamp=None),
+        event(
+            0, {"host.name": "Bastion", "user.name": "Root", "source.ip": "203.0.113.9", "event.action": "x"}
+        ),
+        event(
+            1, {"Computer": "DC01.corp", "TargetUserName": "alice", "IpAddress": "10.0.0.7"}, timestamp=None
+        ),
         event(2, {"host.name": "", "host.hostname": 42, "destination.ip": "10.0.0.5"}, notes=("repaired",)),
         event(3, {"event.outcome": "success"}, original="x" * (MESSAGE_LIMIT + 10)),
         event(4, {"host.name": "h" * 300, "user.name": None, "SubjectUserName": "svc"}),
