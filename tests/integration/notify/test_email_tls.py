@@ -168,3 +168,18 @@ def test_an_unreadable_ca_file_fails_the_delivery_with_its_name(
     mails = _mails(runtime, ref)
     assert {m.status for m in mails} == {"failed"}
     assert all(f"cannot load the CA file {missing}" in (m.last_error or "") for m in mails)
+
+
+def test_plan_readiness_names_the_rules_whose_channel_secret_is_not_set(
+    runtime: Runtime, use_channel: UseChannel, smtp: SmtpSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_channel(smtp, "none", None)
+    with runtime.uow(OPERATOR) as uow:
+        assert [g for g in plans.readiness(uow)[1].gaps if g.check == "communication"] == []
+    monkeypatch.delenv("IRONWATCH_SECRET_SMTP_PASSWORD")
+    with runtime.uow(OPERATOR) as uow:
+        [gap] = [g for g in plans.readiness(uow)[1].gaps if g.check == "communication"]
+    assert gap.message == (
+        "rules 'major-incident', 'personal-data' send over channel 'mail', "
+        "but the secret SMTP_PASSWORD is not set"
+    )
