@@ -5,7 +5,7 @@ Listed as gaps of the ``communication`` check (not weighed in the score):
 - communication is disabled, so nobody is notified automatically;
 - no enabled rule tells any audience when an incident of the most urgent priority (the first one of
   ``priority.priorities``) is created;
-- an audience reaches nobody (no roles, on-call roles, people, stakeholders or addresses);
+- an e-mail audience reaches nobody (no roles, on-call roles, people, stakeholders or addresses);
 - a channel that a rule uses needs a secret that cannot be read where notifications are sent (only
   when a ``secret_problem`` callback is given: the plan service checks the server's own environment).
 """
@@ -57,6 +57,9 @@ def communication_gaps(plan: Plan, *, secret_problem: SecretCheck | None = None)
             )
         )
     for i, audience in enumerate(comms.audiences):
+        channel = comms.channel(audience.channel)
+        if channel is None or channel.kind != "email":
+            continue  # a webhook or chat channel is itself the recipient
         if not (
             audience.roles
             or audience.on_call

@@ -27,7 +27,7 @@ def gaps(text: str, *, now: datetime = NOW, check: str | None = None):
 
 COMMUNICATION = (
     "communication:\n  enabled: true\n  channels:\n"
-    "    - {id: mail, kind: email, host: mail.example, port: 587, username: ironwatch, secret: SMTP_PASSWORD,\n"
+    "    - {id: mail, kind: email, host: mail.example, port: 587, username: iw, secret: SMTP_PASSWORD,\n"
     "       from_address: ironwatch@example.org}\n"
     "  audiences:\n    - {id: on-call, kind: on_call, channel: mail, on_call: [incident_manager]}\n"
     "  rules:\n    - {id: major, when: [created], priorities: [P1], audiences: [on-call]}\n"
