@@ -16,7 +16,7 @@ from ironwatch.core.errors import NotFoundError
 from ironwatch.detect.sigma.event_view import EventView
 from ironwatch.detect.sigma.explain import ExplainNode, explain_rule
 from ironwatch.detect.sigma.ir import DetectionGroup, FieldItem, FieldRefTest, RuleIR
-from ironwatch.detect.sigma.literals import literal_sharing, rule_literals
+from ironwatch.detect.sigma.literals import Clauses, literal_sharing, rule_clauses
 from ironwatch.detect.sigma.loader import RuleSet
 from ironwatch.detect.sigma.logsource import route_admits
 from ironwatch.detect.sigma.match import Match, build_match
@@ -56,7 +56,7 @@ def _fields(group: FieldItem | DetectionGroup) -> list[str]:
 class CompiledRule:
     ir: RuleIR
     matcher: Matcher
-    literals: frozenset[str] | None
+    clauses: Clauses  # required literals (CNF), most selective first; () = always evaluate
     fields: tuple[str, ...]
 
 
@@ -64,7 +64,7 @@ def compile_matcher(rule: RuleIR, shared: Mapping[str, int] | None = None) -> Co
     """Build the closures and prefilter literals for one compiled rule (``shared``: literal_sharing)."""
     names = dict.fromkeys(name for group in rule.detections.values() for name in _fields(group))
     return CompiledRule(
-        rule, rule_matcher(rule.detections, rule.conditions), rule_literals(rule), tuple(names)
+        rule, rule_matcher(rule.detections, rule.conditions), rule_clauses(rule, shared), tuple(names)
     )
 
 
@@ -118,7 +118,7 @@ class Engine:
             plan = build_plan(
                 *key,
                 [compiled.ir.route for compiled in self._rules],
-                [compiled.literals for compiled in self._rules],
+                [compiled.clauses for compiled in self._rules],
                 self._enabled,
                 prefer_hyperscan=self._prefer_hyperscan,
             )
@@ -136,8 +136,17 @@ class Engine:
         if not hits:
             return list(plan.always)
         chosen = set(plan.always)
+        literal_rules = plan.literal_rules
         for literal in hits:
-            chosen.update(plan.literal_rules[literal])
+            chosen.update(literal_rules[literal])
+        vetoes = plan.vetoes
+        if vetoes:
+            disjoint = hits.isdisjoint
+            return sorted(
+                index
+                for index in chosen
+                if index not in vetoes or not any(map(disjoint, vetoes[index]))
+            )
         return sorted(chosen)
 
     def evaluate(self, event: Mapping[str, object]) -> list[Match]:

@@ -1,14 +1,18 @@
 """Required literals: text that must appear in an event for a rule to be able to match.
 
-For each rule we compute a set of lowercase literals such that every way the rule can match
-puts at least one of them somewhere in the event's text (one literal per OR branch). An event
-containing none of them cannot match, so the engine skips the rule. Rules for which no such
-set exists (a branch is negated, numeric, a regex, or its text is too short) get ``None``:
-they are always evaluated.
+For each rule we compute clauses of lowercase literals (conjunctive normal form): every way
+the rule can match puts at least one literal of each clause somewhere in the event's text.
+A map of field lines is an AND (the clauses of all its lines), a list or ``1 of`` an OR
+(distributed while small, so ``cmd.exe and (' del ' or ' rd ')`` keeps both clauses). An event
+that misses a clause cannot match, so the engine skips the rule. Lines that are negated,
+numeric comparisons, regexes without a literal run, or too short require nothing; a rule
+whose every way to match is such a line gets no clause and is always evaluated.
 """
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 
@@ -29,8 +33,13 @@ from ironwatch.detect.sigma.ir import (
 )
 
 MIN_LITERAL_BYTES = 2
+MAX_CLAUSES = 4  # clauses kept per rule: the first triggers evaluation, the rest veto it
+MAX_PRODUCT = 16  # an OR is distributed over its parts' clauses up to this many combinations
 _META = frozenset("^$.|?*+()[]{}\\")
 Literals = frozenset[str] | None
+Clause = frozenset[str]
+Clauses = tuple[Clause, ...]
+TRUE: Clauses = ()  # no literal required
 
 
 def glob_fragments(regex: str) -> list[str]:
@@ -124,25 +133,41 @@ def _test_literal(test: ValueTest) -> str | None:
     return text if len(text.encode()) >= MIN_LITERAL_BYTES else None
 
 
-def _union(parts: Iterable[Literals]) -> Literals:
-    merged: set[str] = set()
-    for part in parts:
-        if part is None:
-            return None
-        merged |= part
-    return frozenset(merged)
+def _absorb(clauses: Iterable[Clause]) -> Clauses:
+    """Drop clauses implied by a smaller one (``{a}`` makes ``{a, b}`` redundant), shortest first."""
+    kept: list[Clause] = []
+    for clause in sorted(set(clauses), key=lambda c: (len(c), sorted(c))):
+        if not any(other <= clause for other in kept):
+            kept.append(clause)
+    return tuple(kept)
 
 
-def _best(parts: Iterable[Literals], shared: Mapping[str, int]) -> Literals:
-    """Of several required sets (AND), keep the one most likely to rule events out.
+def _clause_cost(clause: Clause, shared: Mapping[str, int]) -> int:
+    return sum(_hit_cost(text, shared) for text in clause)
 
-    A literal many rules require (``cmd.exe``) is likely common in events too, and a short
-    one hits often by chance, so sets of long literals shared by few rules win.
+
+def _cheapest(clauses: Clauses, shared: Mapping[str, int], limit: int) -> Clauses:
+    """The ``limit`` clauses least likely to hold by chance, cheapest first (any subset stays valid)."""
+    return tuple(sorted(clauses, key=lambda c: (_clause_cost(c, shared), sorted(c)))[:limit])
+
+
+def _conj(parts: Iterable[Clauses], shared: Mapping[str, int]) -> Clauses:
+    """AND: every part's clauses must hold."""
+    return _cheapest(_absorb(clause for part in parts for clause in part), shared, MAX_CLAUSES * 2)
+
+
+def _disj(parts: Iterable[Clauses], shared: Mapping[str, int]) -> Clauses:
+    """OR: distribute (one clause from each part, united) while that stays small; else one clause.
+
+    A part without clauses can match without any literal, so the whole OR can too.
     """
-    candidates = [part for part in parts if part is not None]
-    if not candidates:
-        return None
-    return min(candidates, key=lambda part: sum(_hit_cost(text, shared) for text in part))
+    alternatives = list(parts)
+    if not alternatives or any(not part for part in alternatives):
+        return TRUE
+    if math.prod(len(part) for part in alternatives) <= MAX_PRODUCT:
+        combos = (frozenset().union(*combo) for combo in itertools.product(*alternatives))
+        return _cheapest(_absorb(combos), shared, MAX_CLAUSES * 2)
+    return (frozenset().union(*(_cheapest(part, shared, 1)[0] for part in alternatives)),)
 
 
 def _hit_cost(text: str, shared: Mapping[str, int]) -> int:
@@ -150,30 +175,34 @@ def _hit_cost(text: str, shared: Mapping[str, int]) -> int:
     return shared.get(text, 1) << max(0, 8 - len(text))
 
 
-def item_literals(item: FieldItem | DetectionGroup, shared: Mapping[str, int] | None = None) -> Literals:
-    """Required literals of one detection line or group."""
+def item_clauses(item: FieldItem | DetectionGroup, shared: Mapping[str, int] | None = None) -> Clauses:
+    """Required literals of one detection line or group, as clauses (see :func:`rule_clauses`)."""
+    weights = shared or {}
     if isinstance(item, DetectionGroup):
-        parts = [item_literals(child, shared) for child in item.items]
-        return _best(parts, shared or {}) if item.linking == "and" else _union(parts)
+        parts = [item_clauses(child, weights) for child in item.items]
+        return _conj(parts, weights) if item.linking == "and" else _disj(parts, weights)
     if item.negated or not item.tests:
-        return None
+        return TRUE
     singles = [_test_literal(test) for test in item.tests]
-    parts = [frozenset({text}) if text is not None else None for text in singles]
-    return _best(parts, shared or {}) if item.all else _union(parts)
+    if item.all:
+        return _conj([(frozenset({text}),) for text in singles if text is not None], weights)
+    if any(text is None for text in singles):
+        return TRUE
+    return (frozenset(text for text in singles if text is not None),)
 
 
-def _condition_literals(
-    node: Condition, detections: dict[str, Literals], shared: Mapping[str, int]
-) -> Literals:
+def _condition_clauses(
+    node: Condition, detections: dict[str, Clauses], shared: Mapping[str, int]
+) -> Clauses:
     if isinstance(node, CondRef):
         return detections[node.name]
     if isinstance(node, CondQuantifier):
         parts = [detections[name] for name in node.names]
-        return _best(parts, shared) if node.quantifier == "all" else _union(parts)
+        return _conj(parts, shared) if node.quantifier == "all" else _disj(parts, shared)
     if isinstance(node, CondNot):
-        return None
-    parts = [_condition_literals(arg, detections, shared) for arg in node.args]
-    return _best(parts, shared) if isinstance(node, CondAnd) else _union(parts)
+        return TRUE  # a negation holds on events that lack literals: it requires none
+    parts = [_condition_clauses(arg, detections, shared) for arg in node.args]
+    return _conj(parts, shared) if isinstance(node, CondAnd) else _disj(parts, shared)
 
 
 def _item_texts(item: FieldItem | DetectionGroup) -> Iterator[str]:
@@ -192,10 +221,13 @@ def literal_sharing(rules: Iterable[RuleIR]) -> dict[str, int]:
     return dict(counts)
 
 
-def rule_literals(rule: RuleIR, shared: Mapping[str, int] | None = None) -> Literals:
-    """The required literals of a whole rule, or None when it must always be evaluated.
+def rule_clauses(rule: RuleIR, shared: Mapping[str, int] | None = None) -> Clauses:
+    """The rule's required literals in conjunctive normal form, most selective clause first.
 
-    ``shared`` (from :func:`literal_sharing`) steers the choice between AND-ed alternatives.
+    Every clause is a set of lowercase literals of which at least one occurs in the text of any
+    event the rule matches; all clauses must hold. ``()`` means the rule can match without any
+    literal and must always be evaluated. ``shared`` (from :func:`literal_sharing`) ranks the
+    clauses: the engine triggers a rule on its first clause and checks the others after the scan.
     """
     weights = dict(shared or {})
     # A literal inside the rule's own channel name is in every event it sees: never worth choosing.
@@ -209,5 +241,12 @@ def rule_literals(rule: RuleIR, shared: Mapping[str, int] | None = None) -> Lite
                 if text in constant
             }
         )
-    detections = {name: item_literals(group, weights) for name, group in rule.detections.items()}
-    return _union(_condition_literals(condition, detections, weights) for condition in rule.conditions)
+    detections = {name: item_clauses(group, weights) for name, group in rule.detections.items()}
+    clauses = _disj((_condition_clauses(c, detections, weights) for c in rule.conditions), weights)
+    return _cheapest(clauses, weights, MAX_CLAUSES)
+
+
+def rule_literals(rule: RuleIR, shared: Mapping[str, int] | None = None) -> Literals:
+    """One set of literals of which an event must contain at least one, or None (always evaluate)."""
+    clauses = rule_clauses(rule, shared)
+    return clauses[0] if clauses else None

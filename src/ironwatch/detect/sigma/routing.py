@@ -9,7 +9,7 @@ scanner over the latter.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ironwatch.detect.sigma.event_view import text_of
 from ironwatch.detect.sigma.ir import Route
@@ -61,38 +61,63 @@ def event_text(event: Mapping[str, object]) -> str:
 
 @dataclass(frozen=True)
 class RoutePlan:
-    """Candidate rules (by index) for one routing key."""
+    """Candidate rules (by index) for one routing key.
+
+    ``literal_rules[i]`` are the rules whose first clause holds literal ``i`` of the scanner;
+    ``vetoes[rule]`` are that rule's other clauses as sets of literal indices, each of which
+    must have a hit too.
+    """
 
     always: tuple[int, ...]
     scanner: LiteralScanner | None
     literal_rules: tuple[tuple[int, ...], ...]
     size: int
+    vetoes: dict[int, tuple[frozenset[int], ...]] = field(default_factory=dict)
 
 
 def build_plan(
     key: RoutingKey,
     provider: str | None,
     routes: Sequence[Route],
-    literals: Sequence[frozenset[str] | None],
+    clauses: Sequence[tuple[frozenset[str], ...]],
     enabled: Sequence[bool],
     *,
     prefer_hyperscan: bool = True,
 ) -> RoutePlan:
-    """The plan for events with ``key`` and ``provider`` over rules given as parallel sequences."""
+    """The plan for events with ``key`` and ``provider`` over rules given as parallel sequences.
+
+    ``clauses`` are each rule's required-literal clauses, most selective first (see
+    :func:`ironwatch.detect.sigma.literals.rule_clauses`). A clause with a literal in the
+    plan's constant text (dataset, channel, provider) always holds here and is dropped.
+    """
     constant = "\n".join(text.lower() for text in (key[0], key[1], provider) if text)
     always: list[int] = []
-    by_literal: dict[str, list[int]] = {}
+    triggers: dict[int, frozenset[str]] = {}
+    others: dict[int, list[frozenset[str]]] = {}
     size = 0
     for index, route in enumerate(routes):
         if not enabled[index] or not route_admits(route, *key):
             continue
         size += 1
-        required = literals[index]
-        if required is None or any(literal in constant for literal in required):
+        open_clauses = [c for c in clauses[index] if not any(literal in constant for literal in c)]
+        if not open_clauses:
             always.append(index)
-        else:
-            for literal in required:
-                by_literal.setdefault(literal, []).append(index)
-    names = sorted(by_literal)
+            continue
+        triggers[index] = open_clauses[0]
+        if len(open_clauses) > 1:
+            others[index] = open_clauses[1:]
+    names = sorted(
+        {literal for clause in triggers.values() for literal in clause}
+        | {literal for rest in others.values() for clause in rest for literal in clause}
+    )
+    position = {name: number for number, name in enumerate(names)}
+    by_literal: list[list[int]] = [[] for _ in names]
+    for index, clause in triggers.items():
+        for literal in clause:
+            by_literal[position[literal]].append(index)
+    vetoes = {
+        index: tuple(frozenset(position[literal] for literal in clause) for clause in rest)
+        for index, rest in others.items()
+    }
     scanner = build_scanner(names, prefer_hyperscan=prefer_hyperscan) if names else None
-    return RoutePlan(tuple(always), scanner, tuple(tuple(by_literal[name]) for name in names), size)
+    return RoutePlan(tuple(always), scanner, tuple(map(tuple, by_literal)), size, vetoes)
