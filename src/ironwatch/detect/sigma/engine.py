@@ -58,14 +58,26 @@ class CompiledRule:
     matcher: Matcher
     clauses: Clauses  # required literals (CNF), most selective first; () = always evaluate
     fields: tuple[str, ...]
+    scan_fields: frozenset[str] | None  # where its literals can occur; None: anywhere (keywords)
 
 
 def compile_matcher(rule: RuleIR, shared: Mapping[str, int] | None = None) -> CompiledRule:
     """Build the closures and prefilter literals for one compiled rule (``shared``: literal_sharing)."""
     names = dict.fromkeys(name for group in rule.detections.values() for name in _fields(group))
+    keyword = any(_has_keyword(group) for group in rule.detections.values())
     return CompiledRule(
-        rule, rule_matcher(rule.detections, rule.conditions), rule_clauses(rule, shared), tuple(names)
+        rule,
+        rule_matcher(rule.detections, rule.conditions),
+        rule_clauses(rule, shared),
+        tuple(names),
+        frozenset(names),
     )
+
+
+def _has_keyword(group: FieldItem | DetectionGroup) -> bool:
+    if isinstance(group, DetectionGroup):
+        return any(_has_keyword(item) for item in group.items)
+    return group.field is None
 
 
 class Engine:
@@ -120,6 +132,7 @@ class Engine:
                 [compiled.ir.route for compiled in self._rules],
                 [compiled.clauses for compiled in self._rules],
                 self._enabled,
+                scan_fields=[compiled.scan_fields for compiled in self._rules],
                 prefer_hyperscan=self._prefer_hyperscan,
             )
             if len(self._plans) >= MAX_ROUTE_PLANS:
@@ -132,7 +145,7 @@ class Engine:
         plan = self._plan(plan_key(event))
         if plan.scanner is None:
             return list(plan.always)
-        hits = plan.scanner.found(event_text(event))
+        hits = plan.scanner.found(event_text(event, plan.fields))
         if not hits:
             return list(plan.always)
         chosen = set(plan.always)

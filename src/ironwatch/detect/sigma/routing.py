@@ -8,7 +8,7 @@ scanner over the latter.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ironwatch.detect.sigma.event_view import text_of
@@ -44,19 +44,26 @@ def plan_key(event: Mapping[str, object]) -> tuple[RoutingKey, str | None]:
     return routing_key(event), provider if isinstance(provider, str) else None
 
 
-def event_text(event: Mapping[str, object]) -> str:
-    """The event's values (key fields excepted) as one lowercased text, for the literal scan."""
-    parts: list[str] = []
-    for key, raw in event.items():
-        if raw is None or key in KEY_FIELDS:
-            continue
-        if type(raw) is str:
-            parts.append(raw)
-        elif isinstance(raw, list | tuple):
-            parts.extend(text_of(item) for item in raw if item is not None)
-        else:
-            parts.append(text_of(raw))
-    return "\n".join(parts).lower()
+def _scan_text(raw: object) -> str:
+    """A non-string value as scanned text: list items one per line, scalars as rules read them."""
+    if isinstance(raw, list | tuple):
+        return "\n".join(text_of(item) for item in raw if item is not None)
+    return text_of(raw)
+
+
+def event_text(event: Mapping[str, object], fields: Sequence[str] | None = None) -> str:
+    """The values of ``fields`` (default: every field but the key fields) as one lowercased text.
+
+    This is what the literal scan looks at: one pass over the joined values of the fields the
+    plan's rules test, instead of a scan per field.
+    """
+    if fields is None:
+        values: Iterable[object] = (raw for key, raw in event.items() if key not in KEY_FIELDS)
+    else:
+        values = map(event.get, fields)
+    return "\n".join(
+        [raw if type(raw) is str else _scan_text(raw) for raw in values if raw is not None]
+    ).lower()
 
 
 @dataclass(frozen=True)
@@ -73,6 +80,8 @@ class RoutePlan:
     literal_rules: tuple[tuple[int, ...], ...]
     size: int
     vetoes: dict[int, tuple[frozenset[int], ...]] = field(default_factory=dict)
+    #: the fields whose values are scanned, or None for every field (a keyword rule needs them all)
+    fields: tuple[str, ...] | None = None
 
 
 def build_plan(
@@ -82,15 +91,20 @@ def build_plan(
     clauses: Sequence[tuple[frozenset[str], ...]],
     enabled: Sequence[bool],
     *,
+    scan_fields: Sequence[frozenset[str] | None] | None = None,
     prefer_hyperscan: bool = True,
 ) -> RoutePlan:
     """The plan for events with ``key`` and ``provider`` over rules given as parallel sequences.
 
     ``clauses`` are each rule's required-literal clauses, most selective first (see
     :func:`ironwatch.detect.sigma.literals.rule_clauses`). A clause with a literal in the
-    plan's constant text (dataset, channel, provider) always holds here and is dropped.
+    plan's constant text (dataset, channel, provider, event id) always holds here and is dropped.
+    ``scan_fields`` are the fields each rule tests (None: any field, as keyword searches do);
+    the plan scans only the union of those of its rules with clauses.
     """
-    constant = "\n".join(text.lower() for text in (key[0], key[1], provider) if text)
+    constant = "\n".join(
+        str(text).lower() for text in (key[0], key[1], provider, key[2]) if text is not None
+    )
     always: list[int] = []
     triggers: dict[int, frozenset[str]] = {}
     others: dict[int, list[frozenset[str]]] = {}
@@ -120,4 +134,18 @@ def build_plan(
         for index, rest in others.items()
     }
     scanner = build_scanner(names, prefer_hyperscan=prefer_hyperscan) if names else None
-    return RoutePlan(tuple(always), scanner, tuple(map(tuple, by_literal)), size, vetoes)
+    fields: set[str] | None = set()
+    for index in triggers:
+        wanted = scan_fields[index] if scan_fields is not None else None
+        if wanted is None:
+            fields = None
+            break
+        fields.update(wanted)
+    return RoutePlan(
+        tuple(always),
+        scanner,
+        tuple(map(tuple, by_literal)),
+        size,
+        vetoes,
+        tuple(sorted(fields)) if fields is not None else None,
+    )
