@@ -58,26 +58,14 @@ class CompiledRule:
     matcher: Matcher
     clauses: Clauses  # required literals (CNF), most selective first; () = always evaluate
     fields: tuple[str, ...]
-    scan_fields: frozenset[str] | None  # where its literals can occur; None: anywhere (keywords)
 
 
 def compile_matcher(rule: RuleIR, shared: Mapping[str, int] | None = None) -> CompiledRule:
     """Build the closures and prefilter literals for one compiled rule (``shared``: literal_sharing)."""
     names = dict.fromkeys(name for group in rule.detections.values() for name in _fields(group))
-    keyword = any(_has_keyword(group) for group in rule.detections.values())
     return CompiledRule(
-        rule,
-        rule_matcher(rule.detections, rule.conditions),
-        rule_clauses(rule, shared),
-        tuple(names),
-        frozenset(names),
+        rule, rule_matcher(rule.detections, rule.conditions), rule_clauses(rule, shared), tuple(names)
     )
-
-
-def _has_keyword(group: FieldItem | DetectionGroup) -> bool:
-    if isinstance(group, DetectionGroup):
-        return any(_has_keyword(item) for item in group.items)
-    return group.field is None
 
 
 class Engine:
@@ -132,7 +120,6 @@ class Engine:
                 [compiled.ir.route for compiled in self._rules],
                 [compiled.clauses for compiled in self._rules],
                 self._enabled,
-                scan_fields=[compiled.scan_fields for compiled in self._rules],
                 prefer_hyperscan=self._prefer_hyperscan,
             )
             if len(self._plans) >= MAX_ROUTE_PLANS:
@@ -145,7 +132,7 @@ class Engine:
         plan = self._plan(plan_key(event))
         if plan.scanner is None:
             return list(plan.always)
-        hits = plan.scanner.found(event_text(event, plan.fields))
+        hits = plan.scanner.found(event_text(event))
         if not hits:
             return list(plan.always)
         chosen = set(plan.always)
@@ -156,9 +143,7 @@ class Engine:
         if vetoes:
             disjoint = hits.isdisjoint
             return sorted(
-                index
-                for index in chosen
-                if index not in vetoes or not any(map(disjoint, vetoes[index]))
+                index for index in chosen if index not in vetoes or not any(map(disjoint, vetoes[index]))
             )
         return sorted(chosen)
 

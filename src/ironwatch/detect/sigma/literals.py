@@ -33,6 +33,8 @@ from ironwatch.detect.sigma.ir import (
 )
 
 MIN_LITERAL_BYTES = 2
+# Single characters rare enough in log text to be worth a scan (a backtick in a command line).
+RARE_CHARACTERS = frozenset("`^~|{}<>$#@!;")
 MAX_CLAUSES = 4  # clauses kept per rule: the first triggers evaluation, the rest veto it
 MAX_PRODUCT = 16  # an OR is distributed over its parts' clauses up to this many combinations
 _META = frozenset("^$.|?*+()[]{}\\")
@@ -114,7 +116,40 @@ def regex_fragments(regex: str) -> list[str]:
     return [fragment for fragment in fragments if fragment]
 
 
-def _test_literal(test: ValueTest) -> str | None:
+def _split_alternatives(regex: str) -> list[str]:
+    """The top-level ``|`` branches of ``regex`` (escapes, classes and groups respected)."""
+    branches: list[str] = []
+    depth, start, index = 0, 0, 0
+    while index < len(regex):
+        char = regex[index]
+        if char == "\\":
+            index += 2
+            continue
+        if char == "[":
+            end = regex.find("]", index + 2)
+            index = len(regex) if end < 0 else end + 1
+            continue
+        if char in "()":
+            depth += 1 if char == "(" else -1
+        elif char == "|" and depth == 0:
+            branches.append(regex[start:index])
+            start = index + 1
+        index += 1
+    branches.append(regex[start:])
+    return branches
+
+
+def _literal(text: str | None) -> str | None:
+    """``text`` lowercased if it is selective enough to scan for, else None."""
+    if text is None:
+        return None
+    text = text.lower()
+    size = len(text.encode())
+    return text if size >= MIN_LITERAL_BYTES or (size == 1 and text in RARE_CHARACTERS) else None
+
+
+def _test_clause(test: ValueTest) -> Clause | None:
+    """Literals of which one occurs in any value ``test`` accepts, or None if there are none."""
     text: str | None = None
     if isinstance(test, StringTest):
         if test.op == "glob":
@@ -122,15 +157,20 @@ def _test_literal(test: ValueTest) -> str | None:
         elif test.op != "any":
             text = test.value
     elif isinstance(test, RegexTest) and "m" not in test.flags:
-        text = max(regex_fragments(test.pattern), key=len, default=None)
+        # One literal per top-level alternative: `a.*x|b.*y` requires `a` or `b`.
+        found = [
+            _literal(max(regex_fragments(branch), key=len, default=None))
+            for branch in _split_alternatives(test.pattern)
+        ]
+        if any(literal is None for literal in found):
+            return None
+        return frozenset(literal for literal in found if literal is not None)
     elif isinstance(test, NumberTest) and isinstance(test.value, int):
         text = str(test.value)
     elif isinstance(test, BoolTest):
         text = "true" if test.value else "false"
-    if text is None:
-        return None
-    text = text.lower()
-    return text if len(text.encode()) >= MIN_LITERAL_BYTES else None
+    literal = _literal(text)
+    return frozenset({literal}) if literal is not None else None
 
 
 def _absorb(clauses: Iterable[Clause]) -> Clauses:
@@ -183,17 +223,15 @@ def item_clauses(item: FieldItem | DetectionGroup, shared: Mapping[str, int] | N
         return _conj(parts, weights) if item.linking == "and" else _disj(parts, weights)
     if item.negated or not item.tests:
         return TRUE
-    singles = [_test_literal(test) for test in item.tests]
+    singles = [_test_clause(test) for test in item.tests]
     if item.all:
-        return _conj([(frozenset({text}),) for text in singles if text is not None], weights)
-    if any(text is None for text in singles):
+        return _conj([(clause,) for clause in singles if clause is not None], weights)
+    if any(clause is None for clause in singles):
         return TRUE
-    return (frozenset(text for text in singles if text is not None),)
+    return (frozenset().union(*(clause for clause in singles if clause is not None)),)
 
 
-def _condition_clauses(
-    node: Condition, detections: dict[str, Clauses], shared: Mapping[str, int]
-) -> Clauses:
+def _condition_clauses(node: Condition, detections: dict[str, Clauses], shared: Mapping[str, int]) -> Clauses:
     if isinstance(node, CondRef):
         return detections[node.name]
     if isinstance(node, CondQuantifier):
@@ -210,7 +248,8 @@ def _item_texts(item: FieldItem | DetectionGroup) -> Iterator[str]:
         for child in item.items:
             yield from _item_texts(child)
     elif not item.negated:
-        yield from (text for text in map(_test_literal, item.tests) if text is not None)
+        for clause in map(_test_clause, item.tests):
+            yield from clause or ()
 
 
 def literal_sharing(rules: Iterable[RuleIR]) -> dict[str, int]:

@@ -8,7 +8,7 @@ scanner over the latter.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ironwatch.detect.sigma.event_view import text_of
@@ -51,18 +51,18 @@ def _scan_text(raw: object) -> str:
     return text_of(raw)
 
 
-def event_text(event: Mapping[str, object], fields: Sequence[str] | None = None) -> str:
-    """The values of ``fields`` (default: every field but the key fields) as one lowercased text.
+def event_text(event: Mapping[str, object]) -> str:
+    """The event's values (key fields excepted) as one lowercased text, for the literal scan.
 
-    This is what the literal scan looks at: one pass over the joined values of the fields the
-    plan's rules test, instead of a scan per field.
+    One scan over every field rather than one per field: keyword rules (field-less search)
+    need every value anyway, and one Hyperscan call is cheaper than many.
     """
-    if fields is None:
-        values: Iterable[object] = (raw for key, raw in event.items() if key not in KEY_FIELDS)
-    else:
-        values = map(event.get, fields)
     return "\n".join(
-        [raw if type(raw) is str else _scan_text(raw) for raw in values if raw is not None]
+        [
+            raw if type(raw) is str else _scan_text(raw)
+            for key, raw in event.items()
+            if raw is not None and key not in KEY_FIELDS
+        ]
     ).lower()
 
 
@@ -80,8 +80,6 @@ class RoutePlan:
     literal_rules: tuple[tuple[int, ...], ...]
     size: int
     vetoes: dict[int, tuple[frozenset[int], ...]] = field(default_factory=dict)
-    #: the fields whose values are scanned, or None for every field (a keyword rule needs them all)
-    fields: tuple[str, ...] | None = None
 
 
 def build_plan(
@@ -91,7 +89,6 @@ def build_plan(
     clauses: Sequence[tuple[frozenset[str], ...]],
     enabled: Sequence[bool],
     *,
-    scan_fields: Sequence[frozenset[str] | None] | None = None,
     prefer_hyperscan: bool = True,
 ) -> RoutePlan:
     """The plan for events with ``key`` and ``provider`` over rules given as parallel sequences.
@@ -99,12 +96,8 @@ def build_plan(
     ``clauses`` are each rule's required-literal clauses, most selective first (see
     :func:`ironwatch.detect.sigma.literals.rule_clauses`). A clause with a literal in the
     plan's constant text (dataset, channel, provider, event id) always holds here and is dropped.
-    ``scan_fields`` are the fields each rule tests (None: any field, as keyword searches do);
-    the plan scans only the union of those of its rules with clauses.
     """
-    constant = "\n".join(
-        str(text).lower() for text in (key[0], key[1], provider, key[2]) if text is not None
-    )
+    constant = "\n".join(str(text).lower() for text in (key[0], key[1], provider, key[2]) if text is not None)
     always: list[int] = []
     triggers: dict[int, frozenset[str]] = {}
     others: dict[int, list[frozenset[str]]] = {}
@@ -134,18 +127,4 @@ def build_plan(
         for index, rest in others.items()
     }
     scanner = build_scanner(names, prefer_hyperscan=prefer_hyperscan) if names else None
-    fields: set[str] | None = set()
-    for index in triggers:
-        wanted = scan_fields[index] if scan_fields is not None else None
-        if wanted is None:
-            fields = None
-            break
-        fields.update(wanted)
-    return RoutePlan(
-        tuple(always),
-        scanner,
-        tuple(map(tuple, by_literal)),
-        size,
-        vetoes,
-        tuple(sorted(fields)) if fields is not None else None,
-    )
+    return RoutePlan(tuple(always), scanner, tuple(map(tuple, by_literal)), size, vetoes)
