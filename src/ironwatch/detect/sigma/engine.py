@@ -91,6 +91,8 @@ class Engine:
         self._index = {compiled.ir.id: position for position, compiled in enumerate(self._rules)}
         self._enabled = [True] * len(self._rules)
         self._plans: dict[tuple[RoutingKey, str | None], RoutePlan] = {}
+        # the same plans by the events' raw key values, to skip normalising them per event
+        self._raw_plans: dict[tuple[object, ...], RoutePlan] = {}
         self._budget = budget_seconds
         self._prefer_hyperscan = prefer_hyperscan
         self.stats = EngineStats()
@@ -107,6 +109,7 @@ class Engine:
         if self._enabled[position] != enabled:
             self._enabled[position] = enabled
             self._plans.clear()
+            self._raw_plans.clear()
 
     def is_enabled(self, rule_id: str) -> bool:
         position = self._index.get(rule_id)
@@ -124,12 +127,26 @@ class Engine:
             )
             if len(self._plans) >= MAX_ROUTE_PLANS:
                 self._plans.clear()
+                self._raw_plans.clear()
             self._plans[key] = plan
         return plan
 
+    def _event_plan(self, event: Mapping[str, object]) -> RoutePlan:
+        get = event.get
+        raw = (get("event.dataset"), get("Channel"), get("EventID"), get("Provider_Name"))
+        try:
+            return self._raw_plans[raw]
+        except KeyError:
+            if len(self._raw_plans) >= MAX_ROUTE_PLANS:
+                self._raw_plans.clear()
+            plan = self._raw_plans[raw] = self._plan(plan_key(event))
+            return plan
+        except TypeError:  # an unhashable value (a list): no shortcut
+            return self._plan(plan_key(event))
+
     def candidates(self, event: Mapping[str, object]) -> list[int]:
         """Indices of the rules worth evaluating on ``event``, in load order."""
-        plan = self._plan(plan_key(event))
+        plan = self._event_plan(event)
         if plan.scanner is None:
             return list(plan.always)
         hits = plan.scanner.found(event_text(event))
@@ -152,9 +169,12 @@ class Engine:
         stats = self.stats
         stats.events += 1
         candidates = self.candidates(event)
+        if not candidates:  # most events: nothing to evaluate, nothing to allocate
+            return []
         view = EventView(event)
         matches: list[Match] = []
-        deadline = time.perf_counter() + self._budget
+        clock = time.perf_counter
+        deadline = clock() + self._budget
         rules = self._rules
         for done, position in enumerate(candidates):
             compiled = rules[position]
@@ -170,7 +190,7 @@ class Engine:
                         event=event,
                     )
                 )
-            if time.perf_counter() > deadline and done + 1 < len(candidates):
+            if clock() > deadline and done + 1 < len(candidates):
                 stats.budget_overruns += 1
                 for skipped in candidates[done + 1 :]:
                     rule_id = rules[skipped].ir.id

@@ -33,11 +33,6 @@ def routing_key(event: Mapping[str, object]) -> RoutingKey:
     )
 
 
-# Fields that are the same for every event of a plan: left out of the literal scan (a rule's
-# literal found in them marks the rule as always evaluated for that plan instead).
-KEY_FIELDS = frozenset({"event.dataset", "Channel", "Provider_Name"})
-
-
 def plan_key(event: Mapping[str, object]) -> tuple[RoutingKey, str | None]:
     """The routing key plus the provider name: events sharing it share a :class:`RoutePlan`."""
     provider = event.get("Provider_Name")
@@ -45,23 +40,26 @@ def plan_key(event: Mapping[str, object]) -> tuple[RoutingKey, str | None]:
 
 
 def _scan_text(raw: object) -> str:
-    """A non-string value as scanned text: list items one per line, scalars as rules read them."""
+    """A value that is not a str or int as scanned text: list items one per line, null as nothing."""
+    if raw is None:
+        return ""
     if isinstance(raw, list | tuple):
         return "\n".join(text_of(item) for item in raw if item is not None)
     return text_of(raw)
 
 
 def event_text(event: Mapping[str, object]) -> str:
-    """The event's values (key fields excepted) as one lowercased text, for the literal scan.
+    """The event's values as one lowercased text, for the literal scan.
 
     One scan over every field rather than one per field: keyword rules (field-less search)
-    need every value anyway, and one Hyperscan call is cheaper than many.
+    need every value anyway, and one Hyperscan call is cheaper than many. The key fields are
+    scanned too (cheaper than skipping them): a literal inside them is in the plan's constant
+    text, so no plan scans for it.
     """
     return "\n".join(
         [
-            raw if type(raw) is str else _scan_text(raw)
-            for key, raw in event.items()
-            if raw is not None and key not in KEY_FIELDS
+            raw if raw.__class__ is str else str(raw) if raw.__class__ is int else _scan_text(raw)
+            for raw in event.values()
         ]
     ).lower()
 
@@ -80,6 +78,7 @@ class RoutePlan:
     literal_rules: tuple[tuple[int, ...], ...]
     size: int
     vetoes: dict[int, tuple[frozenset[int], ...]] = field(default_factory=dict)
+    literals: tuple[str, ...] = ()  # the scanner's literals, by index
 
 
 def build_plan(
@@ -127,4 +126,4 @@ def build_plan(
         for index, rest in others.items()
     }
     scanner = build_scanner(names, prefer_hyperscan=prefer_hyperscan) if names else None
-    return RoutePlan(tuple(always), scanner, tuple(map(tuple, by_literal)), size, vetoes)
+    return RoutePlan(tuple(always), scanner, tuple(map(tuple, by_literal)), size, vetoes, tuple(names))
