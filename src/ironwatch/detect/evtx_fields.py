@@ -73,8 +73,7 @@ def flatten_evtx_record(record: Mapping[str, Any]) -> dict[str, object]:
     (Runs once per event ahead of detection, so it avoids helper calls on the common paths.)
     """
     event = record.get("Event")
-    system = event.get("System") if type(event) is dict else None
-    if type(system) is not dict:
+    if not isinstance(event, dict) or type(system := event.get("System")) is not dict:
         raise ValidationError(
             "EVTX record has no Event.System element", hint="pass records from PyEvtxParser.records_json()"
         )

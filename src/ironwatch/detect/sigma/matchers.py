@@ -49,8 +49,8 @@ def all_of(matchers: Sequence[Matcher]) -> Matcher:
         return lambda view: first(view) and second(view)
     items = tuple(matchers)
 
-    def every(view: EventView) -> bool:  # a plain loop: cheaper than all() over a generator
-        for matcher in items:
+    def every(view: EventView) -> bool:
+        for matcher in items:  # noqa: SIM110 - a loop is cheaper than any()/all() over a generator
             if not matcher(view):
                 return False
         return True
@@ -68,7 +68,7 @@ def any_of(matchers: Sequence[Matcher]) -> Matcher:
     items = tuple(matchers)
 
     def some(view: EventView) -> bool:
-        for matcher in items:
+        for matcher in items:  # noqa: SIM110 - a loop is cheaper than any()/all() over a generator
             if matcher(view):
                 return True
         return False
