@@ -21,6 +21,7 @@ from ironwatch.detect.sigma.loader import RuleSet
 from ironwatch.detect.sigma.logsource import route_admits
 from ironwatch.detect.sigma.match import Match, build_match
 from ironwatch.detect.sigma.matchers import Matcher, rule_matcher
+from ironwatch.detect.sigma.prefilter import LiteralScanner
 from ironwatch.detect.sigma.routing import (
     RoutePlan,
     RoutingKey,
@@ -90,6 +91,18 @@ class Engine:
         self._rules = tuple(compile_matcher(rule, shared) for rule in irs)
         self._index = {compiled.ir.id: position for position, compiled in enumerate(self._rules)}
         self._enabled = [True] * len(self._rules)
+        self._routes = [compiled.ir.route for compiled in self._rules]
+        self._clauses = [compiled.clauses for compiled in self._rules]
+        # plans with the same literals (event ids only generic rules see) share one database
+        self._scanners: dict[tuple[str, ...], LiteralScanner] = {}
+        # rules by channel, so a plan looks only at rules its channel can admit
+        self._any_channel: list[int] = []
+        self._by_channel: dict[str, list[int]] = {}
+        for position, route in enumerate(self._routes):
+            if route.channels is None:
+                self._any_channel.append(position)
+            for channel in route.channels or ():
+                self._by_channel.setdefault(channel, []).append(position)
         self._plans: dict[tuple[RoutingKey, str | None], RoutePlan] = {}
         # the same plans by the events' raw key values, to skip normalising them per event
         self._raw_plans: dict[tuple[object, ...], RoutePlan] = {}
@@ -109,6 +122,7 @@ class Engine:
         if self._enabled[position] != enabled:
             self._enabled[position] = enabled
             self._plans.clear()
+            self._scanners.clear()
             self._raw_plans.clear()
 
     def is_enabled(self, rule_id: str) -> bool:
@@ -118,15 +132,19 @@ class Engine:
     def _plan(self, key: tuple[RoutingKey, str | None]) -> RoutePlan:
         plan = self._plans.get(key)
         if plan is None:
+            channel = key[0][1]
             plan = build_plan(
                 *key,
-                [compiled.ir.route for compiled in self._rules],
-                [compiled.clauses for compiled in self._rules],
+                self._routes,
+                self._clauses,
                 self._enabled,
                 prefer_hyperscan=self._prefer_hyperscan,
+                scanners=self._scanners,
+                only=sorted(self._any_channel + self._by_channel.get(channel or "", [])),
             )
             if len(self._plans) >= MAX_ROUTE_PLANS:
                 self._plans.clear()
+                self._scanners.clear()
                 self._raw_plans.clear()
             self._plans[key] = plan
         return plan

@@ -89,19 +89,24 @@ def build_plan(
     enabled: Sequence[bool],
     *,
     prefer_hyperscan: bool = True,
+    scanners: dict[tuple[str, ...], LiteralScanner] | None = None,
+    only: Sequence[int] | None = None,
 ) -> RoutePlan:
     """The plan for events with ``key`` and ``provider`` over rules given as parallel sequences.
 
     ``clauses`` are each rule's required-literal clauses, most selective first (see
     :func:`ironwatch.detect.sigma.literals.rule_clauses`). A clause with a literal in the
     plan's constant text (dataset, channel, provider, event id) always holds here and is dropped.
+    ``scanners`` caches literal databases by their literals across plans; ``only`` (ascending
+    rule indices) limits the rules looked at to those that may be admitted.
     """
     constant = "\n".join(str(text).lower() for text in (key[0], key[1], provider, key[2]) if text is not None)
     always: list[int] = []
     triggers: dict[int, frozenset[str]] = {}
     others: dict[int, list[frozenset[str]]] = {}
     size = 0
-    for index, route in enumerate(routes):
+    for index in range(len(routes)) if only is None else only:
+        route = routes[index]
         if not enabled[index] or not route_admits(route, *key):
             continue
         size += 1
@@ -125,5 +130,10 @@ def build_plan(
         index: tuple(frozenset(position[literal] for literal in clause) for clause in rest)
         for index, rest in others.items()
     }
-    scanner = build_scanner(names, prefer_hyperscan=prefer_hyperscan) if names else None
+    scanner: LiteralScanner | None = None
+    if names:
+        cache = scanners if scanners is not None else {}
+        scanner = cache.get(tuple(names))
+        if scanner is None:
+            scanner = cache[tuple(names)] = build_scanner(names, prefer_hyperscan=prefer_hyperscan)
     return RoutePlan(tuple(always), scanner, tuple(map(tuple, by_literal)), size, vetoes, tuple(names))
