@@ -11,6 +11,7 @@ whose every way to match is such a line gets no clause and is always evaluated.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections import Counter
@@ -148,6 +149,7 @@ def _literal(text: str | None) -> str | None:
     return text if size >= MIN_LITERAL_BYTES or (size == 1 and text in RARE_CHARACTERS) else None
 
 
+@functools.lru_cache(maxsize=1 << 16)  # each test is looked at several times while ranking
 def _test_clause(test: ValueTest) -> Clause | None:
     """Literals of which one occurs in any value ``test`` accepts, or None if there are none."""
     text: str | None = None
@@ -217,7 +219,7 @@ def _hit_cost(text: str, shared: Mapping[str, int]) -> int:
 
 def item_clauses(item: FieldItem | DetectionGroup, shared: Mapping[str, int] | None = None) -> Clauses:
     """Required literals of one detection line or group, as clauses (see :func:`rule_clauses`)."""
-    weights = shared or {}
+    weights = shared if shared is not None else {}
     if isinstance(item, DetectionGroup):
         parts = [item_clauses(child, weights) for child in item.items]
         return _conj(parts, weights) if item.linking == "and" else _disj(parts, weights)
@@ -260,6 +262,31 @@ def literal_sharing(rules: Iterable[RuleIR]) -> dict[str, int]:
     return dict(counts)
 
 
+class _Overlay(Mapping[str, int]):
+    """``over`` in front of ``base`` without copying ``base`` (read with ``get``, per literal)."""
+
+    __slots__ = ("_base", "_over")
+
+    def __init__(self, over: Mapping[str, int], base: Mapping[str, int]) -> None:
+        self._over, self._base = over, base
+
+    def get(self, key: str, default: int | None = None) -> int | None:  # type: ignore[override]
+        found = self._over.get(key)
+        return found if found is not None else self._base.get(key, default)
+
+    def __getitem__(self, key: str) -> int:
+        found = self.get(key)
+        if found is None:
+            raise KeyError(key)
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter({**self._base, **self._over})
+
+    def __len__(self) -> int:
+        return len({**self._base, **self._over})
+
+
 def rule_clauses(rule: RuleIR, shared: Mapping[str, int] | None = None) -> Clauses:
     """The rule's required literals in conjunctive normal form, most selective clause first.
 
@@ -268,17 +295,18 @@ def rule_clauses(rule: RuleIR, shared: Mapping[str, int] | None = None) -> Claus
     literal and must always be evaluated. ``shared`` (from :func:`literal_sharing`) ranks the
     clauses: the engine triggers a rule on its first clause and checks the others after the scan.
     """
-    weights = dict(shared or {})
+    weights: Mapping[str, int] = shared or {}
     # A literal inside the rule's own channel name is in every event it sees: never worth choosing.
     constant = "\n".join(channel.lower() for channel in rule.route.channels or ())
     if constant:
-        weights.update(
+        weights = _Overlay(
             {
                 text: 1 << 20
                 for group in rule.detections.values()
                 for text in _item_texts(group)
                 if text in constant
-            }
+            },
+            weights,
         )
     detections = {name: item_clauses(group, weights) for name, group in rule.detections.items()}
     clauses = _disj((_condition_clauses(c, detections, weights) for c in rule.conditions), weights)
