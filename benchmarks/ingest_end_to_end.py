@@ -241,8 +241,12 @@ def run_lane(name: str, unit: str, sender_args: list[str], api: httpx.Client, me
     memory.lane = name
     before, _, failures_before = stored_events(api)
     start = time.perf_counter()
+    sending = float(sender_args[sender_args.index("--seconds") + 1])  # a 10-minute lane outlives DRAIN_LIMIT
     sender = subprocess.run(
-        [sys.executable, __file__, *sender_args], capture_output=True, text=True, timeout=DRAIN_LIMIT
+        [sys.executable, __file__, *sender_args],
+        capture_output=True,
+        text=True,
+        timeout=sending + DRAIN_LIMIT,
     )
     if sender.returncode != 0:
         raise SystemExit(f"{name} sender failed:\n{sender.stderr[-2000:]}")

@@ -4,7 +4,7 @@ Fills a fresh spool (temporary home, SQLite) with N octet-less RFC 5424 sshd fra
 listener would, then drains it with the server's pipeline settings under cProfile and prints the
 frames/s and the top functions by cumulative and by own time.
 
-    PYTHONPATH=src python benchmarks/profile_pipeline.py [--frames 100000] [--top 25]
+    PYTHONPATH=src python benchmarks/profile_pipeline.py [--frames 100000] [--top 25] [--no-profile]
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ from ironwatch.detect.intel import jobs as intel_jobs
 from ironwatch.notify.dispatch import deliver_due
 from ironwatch.notify.escalation import escalate_due
 from ironwatch.obligations import clocks as obligation_clocks
+from ironwatch.respond.runner import ActionRunner
 from ironwatch.triage.jobs import SLA_CHECK_SECONDS, sla_tick
 
 if TYPE_CHECKING:
@@ -58,6 +59,7 @@ def background_jobs() -> list[Job]:
         periodic("intel-expiry", intel_jobs.EXPIRY_INTERVAL_SECONDS, intel_jobs.expire_tick),
         periodic("notify-dispatch", 5.0, deliver_due),
         periodic("notify-escalation", 15.0, escalate_due),
+        periodic("respond.actions", 2.0, ActionRunner().tick),
         periodic("sla-clocks", SLA_CHECK_SECONDS, sla_tick),
     ]
 

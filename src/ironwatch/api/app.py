@@ -33,6 +33,7 @@ from ironwatch.obligations.router import incident_router as obligation_facts_rou
 from ironwatch.obligations.router import router as obligations_router
 from ironwatch.plan.router import router as plan_router
 from ironwatch.reports.router import router as reports_router
+from ironwatch.respond.router import router as respond_router
 from ironwatch.review.router import router as review_router
 from ironwatch.triage.router import router as triage_router
 
@@ -44,6 +45,7 @@ API_ROUTERS: list[tuple[str, APIRouter]] = [
     ("/api/v1", events_router),
     ("", metrics_router),
     ("/api/v1", plan_router),
+    ("/api/v1", respond_router),
     ("/api/v1", rules_router),
     ("/api/v1", obligation_facts_router),
     ("/api/v1", obligations_router),

@@ -9,6 +9,7 @@ import typer
 from ironwatch import __version__
 from ironwatch.cli import (
     access,
+    action,
     admin,
     alerts,
     events,
@@ -19,6 +20,7 @@ from ironwatch.cli import (
     notify,
     obligations,
     plan,
+    playbook,
     report,
     review,
     rules,
@@ -74,6 +76,8 @@ app.command("metrics")(metrics.metrics)
 app.add_typer(evidence.app, name="evidence")
 app.add_typer(plan.app, name="plan")
 app.add_typer(report.app, name="report")
+app.add_typer(playbook.app, name="playbook")
+app.add_typer(action.app, name="action")
 app.add_typer(rules.app, name="rules")
 app.add_typer(intel.app, name="intel")
 app.add_typer(notify.app, name="notify")

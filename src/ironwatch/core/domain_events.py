@@ -22,6 +22,9 @@ Kinds in use (``subject_id`` is the incident's or alert's id):
                                (the reminder offset reached, e.g. "4h"), remaining_seconds
 ``obligation.overdue``         the same, for one phase past its deadline: overdue_by
 ``evidence.collected``         data: ref, evidence_id, label, sha256, size, source (subject: the incident)
+``action.requested``           data: ref, action_id, connector, status, destructive, dry_run
+``action.approved``            data: as action.requested; a second person approved it
+``action.finished``            data: as action.requested; status succeeded|failed|rejected|undone|expired
 ``notification.escalated``     data: ref, level, batch, roles (an unacknowledged notification called the
                                plan's next escalation level; subject: the incident)
 ``review.completed``           data: ref, root_cause_category, open_action_items, plan_version (the

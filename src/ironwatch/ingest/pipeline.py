@@ -19,8 +19,7 @@ from datetime import datetime, tzinfo
 from ironwatch.core.clock import Clock, SystemClock
 from ironwatch.ingest.event import Event, ParseFailure, cap_raw
 from ironwatch.ingest.frames import SpooledFrame, Transport
-from ironwatch.ingest.parsers import parse_frame
-from ironwatch.ingest.parsers.base import DEFAULT_LIMITS, ParseLimits
+from ironwatch.ingest.parsers import DEFAULT_LIMITS, ParseContext, ParseLimits, frame_context, parse_frame
 from ironwatch.ingest.spool import Spool
 from ironwatch.ingest.store import store_results
 from ironwatch.store.db import Database
@@ -67,6 +66,14 @@ class PipelineStats:
             }
 
 
+@dataclass(slots=True)
+class _Batch:
+    """Frames claimed from the spool and their parse results, paired with their event ids."""
+
+    claimed: list[SpooledFrame]
+    results: list[tuple[Event | ParseFailure, str]]
+
+
 class EventPipeline:
     """Claims frames from the spool in batches and turns them into stored events."""
 
@@ -89,6 +96,7 @@ class EventPipeline:
         self.batch_size = batch_size
         self.sinks = list(sinks)
         self.stats = PipelineStats()
+        self._contexts: dict[str, ParseContext] = {}
 
     def _parse(self, spooled: SpooledFrame, event_id: str) -> Event | ParseFailure:
         frame = spooled.frame
@@ -102,29 +110,37 @@ class EventPipeline:
                 format="frame",
                 truncated=truncated,
             )
-        transport = "tcp" if frame.transport == Transport.FILE else frame.transport.value
+        context = self._contexts.get(frame.source)
+        if context is None:
+            context = self._contexts[frame.source] = frame_context(frame.source, self.tz, self.limits)
         result = parse_frame(
             frame.payload,
             source=frame.source,
-            transport=transport,
+            transport="tcp" if frame.transport is Transport.FILE else frame.transport,  # a str enum
             received_at=frame.received_at,
             tz=self.tz,
             limits=self.limits,
             event_id=event_id,
+            context=context,
         )
         if isinstance(result, Event) and not result.source:
             result.source = frame.source
         return result
 
-    def process_once(self) -> int:
-        """One batch: claim, parse, store, ack, hand events to the sinks. Returns frames handled."""
+    def _prepare(self) -> _Batch | None:
+        """Claim the next batch and parse it (the first half of a batch; no database writes)."""
         claimed = self.spool.claim(self.batch_size)
         if not claimed:
-            return 0
+            return None
         results = []
         for spooled in claimed:
             event_id = spooled.event_id
             results.append((self._parse(spooled, event_id), event_id))
+        return _Batch(claimed, results)
+
+    def _commit(self, batch: _Batch) -> int:
+        """Store a parsed batch, ack its frames, hand its events to the sinks. Returns frames handled."""
+        claimed, results = batch.claimed, batch.results
         try:
             with self.db.engine.begin() as conn:
                 store_results(conn, results)
@@ -149,6 +165,11 @@ class EventPipeline:
                 log.exception("event sink %r failed on a batch of %d events", sink, len(events))
         return len(claimed)
 
+    def process_once(self) -> int:
+        """One batch: claim, parse, store, ack, hand events to the sinks. Returns frames handled."""
+        batch = self._prepare()
+        return self._commit(batch) if batch is not None else 0
+
     def drain(self, *, timeout: float = 30.0) -> int:
         """Process until the spool has nothing unclaimed (shutdown, one-shot imports)."""
         handled = 0
@@ -161,7 +182,12 @@ class EventPipeline:
         return handled
 
     async def run(self, stop: asyncio.Event, *, idle_sleep: float = 0.05) -> None:
-        """Consume until ``stop`` is set; a failing batch is logged and retried after a pause."""
+        """Consume until ``stop`` is set; a failing batch is logged and retried after a pause.
+
+        One batch at a time. Overlapping the next batch's parsing with the previous one's storing
+        (SQLite releases the GIL while it works) was measured and made no gain on the shared
+        2-core machine, only GIL hand-over cost (docs/benchmarks.md, "Where the time goes").
+        """
         while not stop.is_set():
             try:
                 handled = await asyncio.to_thread(self.process_once)

@@ -83,10 +83,11 @@ def _conditions(query: EventQuery) -> list[ColumnElement[bool]]:
         conditions.append(EventRow.event_time >= query.since)
     if query.until:
         conditions.append(EventRow.event_time < query.until)
+    # "IS NOT NULL" lets the database use the partial lower(...) indexes (store/tables/events.py)
     if query.host:
-        conditions.append(func.lower(EventRow.host) == query.host.lower())
+        conditions += [EventRow.host.is_not(None), func.lower(EventRow.host) == query.host.lower()]
     if query.user:
-        conditions.append(func.lower(EventRow.user_name) == query.user.lower())
+        conditions += [EventRow.user_name.is_not(None), func.lower(EventRow.user_name) == query.user.lower()]
     if query.address:
         conditions.append(or_(EventRow.source_ip == query.address, EventRow.destination_ip == query.address))
     if query.dataset:

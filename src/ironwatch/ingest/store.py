@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, Table, insert
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -67,15 +68,18 @@ def failure_row(failure: ParseFailure, *, failure_id: str | None = None) -> dict
 
 
 _EVENT_COLUMNS = tuple(column.name for column in _EVENTS.columns)
-_JSON_POSITIONS = tuple(i for i, name in enumerate(_EVENT_COLUMNS) if name in {"fields", "notes"})
-_TIME_POSITIONS = tuple(
-    i for i, name in enumerate(_EVENT_COLUMNS) if name in {"event_time", "source_time", "received_at"}
-)
 # built from the table's own column names, no input involved
 _SQLITE_EVENT_INSERT = (
     f"INSERT INTO events ({', '.join(_EVENT_COLUMNS)}) VALUES ({', '.join('?' * len(_EVENT_COLUMNS))}) "  # noqa: S608
     "ON CONFLICT (id) DO NOTHING"
 )
+
+
+#: page cache of the connection storing events (SQLite's default is 2 MiB). The event table's eight
+#: B-trees take a page each per batch at their right edge and, for the address and user indexes,
+#: pages all over: with the default, inserts re-read pages evicted a moment ago. Bounded, per
+#: connection; measured ~1.5x the insert rate at 200k rows (docs/benchmarks.md).
+_SQLITE_CACHE = "PRAGMA cache_size=-32768"
 
 
 def _sqlite_time(value: datetime | None) -> str | None:
@@ -89,24 +93,77 @@ def _sqlite_time(value: datetime | None) -> str | None:
     return value.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
-def _sqlite_event_params(row: dict[str, Any]) -> tuple[Any, ...]:
-    values = [row[name] for name in _EVENT_COLUMNS]
-    for i in _TIME_POSITIONS:
-        values[i] = _sqlite_time(values[i])
-    for i in _JSON_POSITIONS:
-        values[i] = json_dumps(values[i])
-    return tuple(values)
+_HOST_KEYS = ("host.name", "Computer", "host.hostname")
+_USER_KEYS = ("user.name", "TargetUserName", "SubjectUserName")
+_SOURCE_IP_KEYS = ("source.ip", "IpAddress")
+_NO_NOTES = "[]"
 
 
-def _insert_events(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    """Events in bulk. On SQLite the rows go to the driver as plain tuples: SQLAlchemy's per-value
-    bind processing was the largest single cost of storing a batch (profile_pipeline.py)."""
-    if not rows:
+def _column(fields: dict[str, object], keys: tuple[str, ...], limit: int) -> str | None:
+    """``_text`` for the hot path: a non-empty string under the first key is the common case."""
+    value = fields.get(keys[0])
+    if value.__class__ is str and value:
+        return value[:limit]
+    return _text(fields, *keys, limit=limit)
+
+
+def sqlite_event_params(event: Event, times: dict[datetime, str | None]) -> tuple[Any, ...]:
+    """One event as the tuple the SQLite insert takes, in ``_EVENT_COLUMNS`` order, built directly.
+
+    Same values as ``event_row`` (tests compare them); ``times`` caches the text of each
+    timestamp over a batch, where most events share their receive time and many their time.
+    """
+    fields = event.fields
+    original = event.original
+    timestamp = event.timestamp
+    received = event.received_at
+    source_time = times.get(timestamp) if timestamp is not None else None
+    if source_time is None and timestamp is not None:
+        source_time = times[timestamp] = _sqlite_time(timestamp)
+    received_text = times.get(received)
+    if received_text is None:
+        received_text = times[received] = _sqlite_time(received)
+    notes = event.notes
+    return (
+        event.id,
+        source_time if timestamp is not None else received_text,
+        source_time,
+        received_text,
+        event.source[:200],
+        event.dataset[:60],
+        _column(fields, _HOST_KEYS, 255),
+        _column(fields, _USER_KEYS, 255),
+        _column(fields, _SOURCE_IP_KEYS, 45),
+        _column(fields, ("destination.ip",), 45),
+        _column(fields, ("event.action",), 100),
+        _column(fields, ("event.outcome",), 20),
+        original if len(original) <= MESSAGE_LIMIT else original[:MESSAGE_LIMIT],
+        orjson.dumps(fields, default=str).decode(),
+        json_dumps(list(notes)) if notes else _NO_NOTES,
+        len(original),
+    )
+
+
+_SQLITE_ORDER = (
+    "id", "event_time", "source_time", "received_at", "source", "dataset", "host", "user_name",
+    "source_ip", "destination_ip", "action", "outcome", "message", "fields", "notes", "size",
+)  # fmt: skip
+if _EVENT_COLUMNS != _SQLITE_ORDER:  # pragma: no cover - a new column must be added to both
+    raise RuntimeError(f"events columns {_EVENT_COLUMNS} changed: update sqlite_event_params")
+
+
+def _insert_events(conn: Connection, events: Sequence[Event]) -> None:
+    """Events in bulk. On SQLite the rows go to the driver as plain tuples built straight from the
+    events: SQLAlchemy's per-value bind processing, then the row dicts, were the largest costs of
+    storing a batch (profile_pipeline.py)."""
+    if not events:
         return
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql(_SQLITE_EVENT_INSERT, [_sqlite_event_params(row) for row in rows])
+        conn.exec_driver_sql(_SQLITE_CACHE)
+        times: dict[datetime, str | None] = {}
+        conn.exec_driver_sql(_SQLITE_EVENT_INSERT, [sqlite_event_params(e, times) for e in events])
     else:
-        _insert_ignoring_duplicates(conn, _EVENTS, rows)
+        _insert_ignoring_duplicates(conn, _EVENTS, [event_row(e) for e in events])
 
 
 def _insert_ignoring_duplicates(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
@@ -131,12 +188,12 @@ def store_results(
     ``results`` pairs each parse result with its id (the spool's event id, or a file position id),
     which makes a replay after a crash harmless. Returns ``(events, failures)`` offered.
     """
-    events: list[dict[str, Any]] = []
+    events: list[Event] = []
     failures: list[dict[str, Any]] = []
     for result, result_id in results:
         if isinstance(result, Event):
             result.id = result_id
-            events.append(event_row(result))
+            events.append(result)
         else:
             failures.append(failure_row(result, failure_id=result_id))
     _insert_events(conn, events)

@@ -59,7 +59,7 @@ def parse_plan(text: str, *, source: str = "plan.yaml") -> Plan:
     try:
         plan = Plan.model_validate(document.data)
     except pydantic.ValidationError as exc:
-        problems.extend(p for error in exc.errors(include_url=False) for p in _problems_from(error, document))
+        problems.extend(validation_problems(exc, document))
     if problems:
         raise PlanError(problems)
     return plan
@@ -77,7 +77,19 @@ def dotted(path: LocPath) -> str:
     return text or "the plan"
 
 
-def _problems_from(error: ErrorDetails, document: LocatedDocument) -> list[PlanProblem]:
+def validation_problems(
+    exc: pydantic.ValidationError, document: LocatedDocument, root: type[pydantic.BaseModel] = Plan
+) -> list[PlanProblem]:
+    """Pydantic's errors for ``document`` validated as ``root`` as located problems with hints.
+
+    Other YAML files with a schema (playbooks) reuse this so their errors read like the plan's.
+    """
+    return [p for error in exc.errors(include_url=False) for p in _problems_from(error, document, root)]
+
+
+def _problems_from(
+    error: ErrorDetails, document: LocatedDocument, root: type[pydantic.BaseModel]
+) -> list[PlanProblem]:
     loc: LocPath = tuple(error["loc"])
     kind = error["type"]
     cause = error.get("ctx", {}).get("error")
@@ -98,7 +110,7 @@ def _problems_from(error: ErrorDetails, document: LocatedDocument) -> list[PlanP
         return [PlanProblem(document.locate(loc[:-1]), message, f"add '{loc[-1]}:' to {where}", dotted(loc))]
     if kind == "extra_forbidden":
         message = f"{dotted(loc[:-1])}: unknown key {loc[-1]!r}"
-        return [PlanProblem(document.locate(loc, key=True), message, _closest_key(loc), dotted(loc))]
+        return [PlanProblem(document.locate(loc, key=True), message, _closest_key(loc, root), dotted(loc))]
     return [PlanProblem(document.locate(loc), f"{dotted(loc)}: {_message(error)}", _hint(error), dotted(loc))]
 
 
@@ -141,8 +153,8 @@ def _hint(error: ErrorDetails) -> str | None:
     return None
 
 
-def _closest_key(loc: LocPath) -> str:
-    allowed = _allowed_keys(loc[:-1])
+def _closest_key(loc: LocPath, root: type[pydantic.BaseModel]) -> str:
+    allowed = _allowed_keys(loc[:-1], root)
     if not allowed:
         return "remove it"
     close = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.6)
@@ -150,9 +162,9 @@ def _closest_key(loc: LocPath) -> str:
     return f"did you mean {close[0]!r}? allowed keys: {listed}" if close else f"allowed keys: {listed}"
 
 
-def _allowed_keys(path: LocPath) -> list[str]:
-    """The keys the model at ``path`` accepts, found by walking the annotations from ``Plan``."""
-    current: Any = Plan
+def _allowed_keys(path: LocPath, root: type[pydantic.BaseModel]) -> list[str]:
+    """The keys the model at ``path`` accepts, found by walking the annotations from ``root``."""
+    current: Any = root
     for part in path:
         current = _unwrap(current)
         if isinstance(part, int) and typing.get_origin(current) is tuple:

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from ironwatch.core.permissions import Permission
 from ironwatch.review.timeline_entry import Entry, Source, new_entry
 from ironwatch.store.tables import (
+    ActionRequestRow,
     AlertRow,
     CommentRow,
     CustodyEntryRow,
@@ -26,6 +27,7 @@ from ironwatch.store.tables import (
     ObligationRow,
     ObligationSubmissionRow,
     ObservableRow,
+    PlaybookRunRow,
     SlaClockRow,
     TaskRow,
     TimelineEntryRow,
@@ -259,6 +261,31 @@ def _sla(uow: UnitOfWork, incident: IncidentRow) -> Iterator[Entry]:
         )
 
 
+def _actions(uow: UnitOfWork, incident: IncidentRow) -> Iterator[Entry]:
+    """Playbooks started and each response action's request, decision, run and undo."""
+    runs = uow.session.scalars(select(PlaybookRunRow).where(PlaybookRunRow.incident_id == incident.id))
+    for run in runs:
+        mode = " (dry run)" if run.dry_run else ""
+        text = f"playbook {run.playbook_id} v{run.playbook_version} started{mode}"
+        yield new_entry(run.started_at, "action", text, actor=run.started_by, object_id=run.id)
+    actions = uow.session.scalars(select(ActionRequestRow).where(ActionRequestRow.incident_id == incident.id))
+    for a in actions:
+        what = f"{a.connector}: {_short(a.title)}" + (" (dry run)" if a.dry_run else "")
+        yield new_entry(a.requested_at, "action", f"requested {what}", actor=a.requested_by, object_id=a.id)
+        if a.decided_at and a.decided_by:
+            note = f": {_short(a.decision_note)}" if a.decision_note else ""
+            verdict = "rejected" if a.status == "rejected" else "approved"
+            text = f"{verdict} {what}{note}"
+            yield new_entry(a.decided_at, "action", text, actor=a.decided_by, object_id=a.id)
+        if a.finished_at:
+            summary = str(a.result.get("summary") or a.error or a.status)
+            text = f"{a.status} {what}: {_short(summary)}"
+            yield new_entry(a.finished_at, "action", text, object_id=a.id)
+        if a.undone_at:
+            text = f"undone {what}"
+            yield new_entry(a.undone_at, "action", text, actor=a.undo_requested_by or "", object_id=a.id)
+
+
 #: kind of entry -> the function that yields them
 SOURCES: dict[str, Source] = {
     "milestone": _milestones,
@@ -274,4 +301,5 @@ SOURCES: dict[str, Source] = {
     "notification": _notifications,
     "obligation": _obligations,
     "sla": _sla,
+    "action": _actions,
 }

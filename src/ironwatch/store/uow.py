@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from types import TracebackType
 from typing import Self
 
@@ -86,6 +87,22 @@ class UnitOfWork:
         """Continue as another principal (a login turning an anonymous request into a user's)."""
         self.principal = principal
         self.set_action(None)
+
+    @contextmanager
+    def acting_as(self, principal: Principal) -> Iterator[None]:
+        """Act as ``principal`` inside the block, then go back to the previous actor *and* action name.
+
+        For a domain-event handler that reacts as the system (``system:triage``) in the middle of
+        someone else's change: what it writes is audited under its name, and what the caller writes
+        afterwards keeps the caller's name and action (``report.submit_public``...).
+        """
+        saved_principal, saved_audit = self.principal, self.session.info.get("audit")
+        self.act_as(principal)
+        try:
+            yield
+        finally:
+            self.principal = saved_principal
+            self.session.info["audit"] = saved_audit
 
     def set_action(self, action: str | None) -> None:
         """Name the next audited changes (e.g. ``incident.transition``) instead of create/update."""

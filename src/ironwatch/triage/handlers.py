@@ -41,12 +41,8 @@ def subscribe(subscribers: Subscribers) -> None:
 def as_triage(uow: UnitOfWork) -> Iterator[None]:
     """React as the system, whoever caused the event: a reporter's report still starts SLA clocks,
     and the audit trail names ``system:triage`` as the actor of what triage did on its own."""
-    caused_by = uow.principal
-    uow.act_as(system_principal("triage"))
-    try:
+    with uow.acting_as(system_principal("triage")):
         yield
-    finally:
-        uow.act_as(caused_by)
 
 
 def _plan(uow: UnitOfWork) -> Plan | None:

@@ -112,7 +112,11 @@ timespan: 1m"""
     )
     engine, correlator = build(load_yaml, both)
     (match,) = run(engine, correlator, [login(0, outcome="success"), login(10)])
-    assert match.details["rules"] == ["failed", "succeeded"]
+    assert match.details["rule_names"] == ["failed", "succeeded"]
+    assert match.details["rules"] == [  # the referenced rules' ids, which triage groups by
+        "10000000-0000-0000-0000-000000000001",
+        "10000000-0000-0000-0000-000000000002",
+    ]
     assert run(engine, correlator, [login(100, outcome="success"), login(200)]) == []  # 100 s apart
 
 

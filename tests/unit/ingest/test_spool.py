@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -174,3 +175,26 @@ def test_writer_flushes_on_close_and_then_refuses(tmp_path: Path) -> None:
             writer.enqueue([frame(b"too late")])
 
     asyncio.run(scenario())
+
+
+def test_event_ids_grow_with_the_frames_and_are_uuid_v8(tmp_path: Path) -> None:
+    """Ordered ids keep the events table's primary-key index appended at its end (fast inserts)."""
+    spool = Spool(tmp_path / "spool.db")
+    later = RawFrame("syslog-tcp", Transport.TCP, "127.0.0.1:5000", WHEN.replace(second=1), b"c")
+    spool.append_batch([frame(b"a"), frame(b"b")])
+    spool.append_batch([later])
+    ids = [c.event_id for c in spool.claim(10)]
+    assert ids == sorted(ids) and len(set(ids)) == 3
+    parsed = uuid.UUID(ids[0])
+    assert parsed.version == 8 and parsed.variant == uuid.RFC_4122
+    # the first 48 bits are the frame's receive time in milliseconds
+    assert int(ids[0].replace("-", "")[:12], 16) == int(WHEN.timestamp() * 1000)
+
+
+def test_ack_removes_exactly_the_given_frames_even_when_not_consecutive(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "spool.db")
+    ids = spool.append_batch([frame(bytes([65 + i])) for i in range(6)])
+    assert spool.ack([ids[0], ids[1], ids[3], ids[5], ids[5]]) == 4
+    assert [c.frame.payload for c in spool.claim(10)] == [b"C", b"E"]
+    assert spool.depth() == 2
+    assert spool.stats().bytes == 2 * (1 + ROW_OVERHEAD_BYTES)

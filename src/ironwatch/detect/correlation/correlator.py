@@ -69,6 +69,7 @@ class _Plan:
     silent_correlations: set[int] = field(default_factory=set)
     failures: list[RuleFailure] = field(default_factory=list)
     broken: set[int] = field(default_factory=set)  # positions of the rules left out
+    ids: dict[str, str] = field(default_factory=dict)  # a reference as written -> the rule's id
 
 
 class Correlator:
@@ -212,7 +213,7 @@ class Correlator:
         found: list[Match] = []
         spec = self._specs[index]
         for firing in firings:
-            match = _match(spec, firing)
+            match = _match(spec, firing, self._plan.ids)
             if index not in self._plan.silent_correlations:
                 found.append(match)
             fields: dict[str, object] = dict(zip(spec.group_by, firing.values, strict=True))
@@ -231,7 +232,7 @@ def _field_value(fields: Mapping[str, object], name: str) -> str | None:
     return None if text in _EMPTY else text
 
 
-def _match(spec: CorrelationSpec, firing: Firing) -> Match:
+def _match(spec: CorrelationSpec, firing: Firing, ids: Mapping[str, str]) -> Match:
     group = dict(zip(spec.group_by, firing.values, strict=True))
     entities = {_ENTITY_OF.get(name, name): value for name, value in group.items()}
     event_ids = tuple(dict.fromkeys(i for entry in firing.entries for i in entry.event_ids))
@@ -249,7 +250,9 @@ def _match(spec: CorrelationSpec, firing: Firing) -> Match:
         details["field"] = spec.value_field
         details["values"] = values[:MAX_LISTED_VALUES]
     if spec.type in ("temporal", "temporal_ordered"):
-        details["rules"] = [spec.rules[position] for position in sorted({e.rule for e in firing.entries})]
+        names = [spec.rules[position] for position in sorted({e.rule for e in firing.entries})]
+        details["rule_names"] = names
+        details["rules"] = [ids.get(name, name) for name in names]  # ids: what triage groups by
     return Match(
         rule_id=spec.id,
         title=spec.title,
@@ -278,6 +281,7 @@ def _resolve(specs: tuple[CorrelationSpec, ...], rules: tuple[RuleIR, ...]) -> _
         base.setdefault(rule.id, rule.id)
         if rule.name:
             base.setdefault(rule.name, rule.id)
+    plan.ids.update(base)
     correlations: dict[str, int] = {}
     for index, spec in enumerate(specs):
         for key in (spec.id, spec.name):
@@ -286,6 +290,7 @@ def _resolve(specs: tuple[CorrelationSpec, ...], rules: tuple[RuleIR, ...]) -> _
             if key in correlations or (key in base and key == spec.name):
                 plan.failures.append(_failure(spec, f"the name or id {key!r} is used by another rule"))
             correlations.setdefault(key, index)
+            plan.ids.setdefault(key, spec.id)
     broken = plan.broken
     broken.update(index for index, spec in enumerate(specs) if _failed(plan, spec))
     edges: dict[int, list[int]] = {}

@@ -29,6 +29,11 @@ def _context(source: str, tz: tzinfo, limits: ParseLimits, given_id: bool = Fals
     return ParseContext(source=source, tz=tz, limits=limits)
 
 
+def frame_context(source: str, tz: tzinfo, limits: ParseLimits = DEFAULT_LIMITS) -> ParseContext:
+    """The parse context for frames whose ids the caller gives (``event_id``), e.g. the spool's."""
+    return _context(source, tz, limits, True)
+
+
 def parse_frame(
     payload: bytes,
     *,
@@ -38,6 +43,7 @@ def parse_frame(
     tz: tzinfo = UTC,
     limits: ParseLimits = DEFAULT_LIMITS,
     event_id: str | None = None,
+    context: ParseContext | None = None,
 ) -> Event | ParseFailure:
     """Parse one frame as received by a listener (framing already removed); never raises on bad input.
 
@@ -45,7 +51,8 @@ def parse_frame(
     a JSON object (any transport, and what ``http`` expects) is classified like a JSON line; other
     printable text is kept as a ``text`` event with a note. Oversize, binary, empty or (over HTTP)
     non-JSON payloads become a ``ParseFailure`` holding the capped raw bytes. ``event_id`` names
-    the event (the spool's deterministic id) instead of a fresh one.
+    the event (the spool's deterministic id) instead of a fresh one. ``context`` (from
+    :func:`frame_context`) saves building one per frame when a caller parses many from one source.
     """
     if transport not in TRANSPORTS:
         raise ValidationError(f"unknown transport {transport!r}", hint=f"use one of {sorted(TRANSPORTS)}")
@@ -56,14 +63,15 @@ def parse_frame(
         )
         return _failure(source, reason, payload, received_at, fmt, limits)
     body = payload.rstrip(b"\r\n\x00")
-    if not body.strip():
+    if not body or body.isspace():
         return _failure(source, "empty frame", payload, received_at, fmt, limits)
     if looks_binary(body):
         reason = "binary data, not a log message (NUL or many control bytes)"
         return _failure(source, reason, payload, received_at, fmt, limits)
     decoded = decode_line(body)
     text = decoded.text
-    context = _context(source, tz, limits, event_id is not None)
+    if context is None:
+        context = _context(source, tz, limits, event_id is not None)
     try:
         event = _parse_text(text, transport=transport, received_at=received_at, context=context)
     except ParseError as exc:

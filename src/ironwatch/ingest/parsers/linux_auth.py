@@ -90,13 +90,13 @@ def _source(fields: Fields, ip: str | None, port: str | None) -> None:
 
 
 def _sshd(message: str, fields: Fields) -> str | None:
-    if match := _SSH_AUTH.match(message):
-        success = match.group("result") == "Accepted"
-        fields["ssh.method"] = match.group("method")
-        _source(fields, match.group("ip"), match.group("port"))
-        if match.group("invalid"):
+    if match := _SSH_AUTH.match(message):  # by far the most frequent line: groups() in one call
+        result, method, invalid, user, ip, port = match.groups()
+        fields["ssh.method"] = method
+        _source(fields, ip, port)
+        if invalid:
             fields["user.invalid"] = True
-        return _auth(fields, "ssh_login", "success" if success else "failure", match.group("user"))
+        return _auth(fields, "ssh_login", "success" if result == "Accepted" else "failure", user)
     if match := _SSH_INVALID.match(message):
         _source(fields, match.group("ip"), match.group("port"))
         fields["user.invalid"] = True

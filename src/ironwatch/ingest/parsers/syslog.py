@@ -175,23 +175,23 @@ def _parse_pri_only(line: str, pri: str, *, received_at: datetime, context: Pars
 
 
 def _parse_5424(line: str, match: re.Match[str], *, received_at: datetime, context: ParseContext) -> Event:
-    fields: dict[str, object] = {}
+    pri, version, ts, host, app, procid, msgid = match.groups()  # one call, not one per group
+    fields = _pri_fields(pri)
+    fields["log.syslog.version"] = int(version)
     notes: list[str] = []
-    _set_pri(fields, match.group("pri"))
-    fields["log.syslog.version"] = int(match.group("ver"))
     timestamp: datetime | None = None
-    ts = match.group("ts")
     if ts != "-":
         try:
             timestamp = parse_iso(ts, context.tz)
         except ValueError as exc:
             timestamp = received_at
             notes.append(f"timestamp replaced by receive time: {exc}")
-    for group, key in (("host", "host.name"), ("app", "process.name"), ("msgid", "log.syslog.msgid")):
-        value = match.group(group)
-        if value != "-":
-            fields[key] = value
-    procid = match.group("procid")
+    if host != "-":
+        fields["host.name"] = host
+    if app != "-":
+        fields["process.name"] = app
+    if msgid != "-":
+        fields["log.syslog.msgid"] = msgid
     if procid != "-":
         fields["process.pid"] = int(procid) if procid.isdigit() else procid
     rest = line[match.end() :]
@@ -217,8 +217,7 @@ def _parse_5424(line: str, match: re.Match[str], *, received_at: datetime, conte
     if rest.startswith(_BOM):
         rest = rest[1:]
     fields["message"] = rest
-    program = fields.get("process.name")
-    dataset = interpret_message(program if isinstance(program, str) else "", rest, fields) or "syslog"
+    dataset = interpret_message(app if app != "-" else "", rest, fields) or "syslog"
     return new_event(
         context=context,
         dataset=dataset,

@@ -26,6 +26,8 @@ def parse_iso(text: str, tz: tzinfo) -> datetime:
         value = datetime.fromisoformat(text)
     except ValueError as exc:
         raise ValueError(f"timestamp {text[:64]!r} is not a valid ISO 8601 time: {exc}") from None
+    if value.tzinfo is UTC:  # "...Z": already what we want (skips astimezone on the hot path)
+        return value
     if value.tzinfo is None:
         value = value.replace(tzinfo=tz)
     try:

@@ -23,6 +23,7 @@ from ironwatch.store.tables.notifications import NotificationRow
 from ironwatch.store.tables.obligations import IncidentFactsRow, ObligationRow, ObligationSubmissionRow
 from ironwatch.store.tables.plan import PlanVersionRow
 from ironwatch.store.tables.reports import ReportRow
+from ironwatch.store.tables.respond import ActionRequestRow, PlaybookRunRow, PlaybookVersionRow
 from ironwatch.store.tables.review import (
     ActionItemRow,
     ReviewFeedbackRow,
@@ -39,6 +40,7 @@ from ironwatch.store.tables.triage import (
 
 __all__ = [
     "ActionItemRow",
+    "ActionRequestRow",
     "AlertGroupRow",
     "AlertRow",
     "AnomalyBaselineRow",
@@ -65,6 +67,8 @@ __all__ = [
     "ObservableRow",
     "ParseFailureRow",
     "PlanVersionRow",
+    "PlaybookRunRow",
+    "PlaybookVersionRow",
     "ReferenceCounterRow",
     "ReportRow",
     "ReviewFeedbackRow",

@@ -9,22 +9,37 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import BigInteger, Boolean, Index, Integer, LargeBinary, String, Text, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ironwatch.store.tables.base import Base
 from ironwatch.store.types import JSONDoc, UTCDateTime
 
 
+def _present(column: str) -> dict[str, Any]:
+    """A partial index's condition for both databases: rows without the value are not indexed."""
+    condition = text(f"{column} IS NOT NULL")
+    return {"sqlite_where": condition, "postgresql_where": condition}
+
+
 class EventRow(Base):
+    """One stored event.
+
+    Indexes follow ``ingest.search``: time; dataset; host and user compared case-insensitively
+    (``lower(...)``, so the index matches the search's expression); source and destination address.
+    The four value indexes are partial (``IS NOT NULL``): most events lack some of these values
+    (sshd lines have no destination, firewall lines no user), and a row that is not indexed costs
+    nothing to insert. ``received_at`` serves retention.
+    """
+
     __tablename__ = "events"
     __table_args__ = (
         Index("ix_events_time", "event_time"),
         Index("ix_events_dataset_time", "dataset", "event_time"),
-        Index("ix_events_host_time", "host", "event_time"),
-        Index("ix_events_user_time", "user_name", "event_time"),
-        Index("ix_events_source_ip_time", "source_ip", "event_time"),
-        Index("ix_events_destination_ip_time", "destination_ip", "event_time"),
+        Index("ix_events_host_time", func.lower(text("host")), "event_time", **_present("host")),
+        Index("ix_events_user_time", func.lower(text("user_name")), "event_time", **_present("user_name")),
+        Index("ix_events_source_ip_time", "source_ip", "event_time", **_present("source_ip")),
+        Index("ix_events_destination_ip_time", "destination_ip", "event_time", **_present("destination_ip")),
         Index("ix_events_received", "received_at"),
     )
 

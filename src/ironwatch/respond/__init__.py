@@ -1,0 +1,1 @@
+"""Respond: playbooks, guarded automated actions and the runner that carries them out."""
