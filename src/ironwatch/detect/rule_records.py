@@ -129,7 +129,8 @@ def records_for_file(path: str, text: str, cache: CompileCache | None = None) ->
         result = compile_rule_file(path, text)
         if cache is not None:
             cache.put(Path(path), data, result)
-    documents = _documents(text)
+    # the YAML is read again only for rules set aside by status (the loader gives just their place)
+    documents = _documents(text) if result.deprecated or result.unsupported else []
     records = [_compiled_record(rule, path) for rule in result.rules]
     records.extend(
         RuleRecord(
