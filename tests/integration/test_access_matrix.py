@@ -66,16 +66,22 @@ def test_each_role_gets_exactly_what_the_table_allows(sqlite_runtime: Runtime) -
     runtime = sqlite_runtime
     token_for(runtime, "root", "admin")  # an admin exists, so anonymous calls are plain 401s
     tokens = {role: token_for(runtime, f"user-{role.value}", role.value) for role in Role}
+    # one app for all calls (building the app per request made this test slow as routes grew)
+    anonymous_client = client(runtime)
+    clients = {}
+    for role, token in tokens.items():
+        clients[role] = client(runtime)
+        clients[role].headers["Authorization"] = f"Bearer {token}"
     checked = 0
     for method, path, permission in _routes(runtime):
         if (method, path) in PUBLIC:
             continue
         url = _concrete(path)
         body: Any = {} if method in {"POST", "PATCH", "PUT"} else None
-        anonymous = client(runtime).request(method, url, json=body)
+        anonymous = anonymous_client.request(method, url, json=body)
         assert anonymous.status_code == 401, f"anonymous {method} {path}: {anonymous.status_code}"
-        for role, token in tokens.items():
-            status = client(runtime, token).request(method, url, json=body).status_code
+        for role in tokens:
+            status = clients[role].request(method, url, json=body).status_code
             allowed = permission is None or permission in ROLE_PERMISSIONS[role]
             if allowed:
                 assert status not in (401, 403), f"{role} {method} {path} should pass, got {status}"

@@ -15,7 +15,10 @@ Kinds in use (``subject_id`` is the incident's or alert's id):
 ``incident.sla_breached``      data: ref, target ("acknowledge"|"contain"|"resolve"), priority, due (ISO time)
 ``incident.escalated``         data: ref, level, roles [role ids], people [person ids to tell], reason
 ``incident.special_handling``  data: ref, flags (all so far, e.g. ["personal_data"]), new (flags added now)
-``alert.recorded``             data: rule_id, level, new (bool), count
+``alert.recorded``             data: rule_id, level, new (bool), count, batch (True when an
+                               ``alert.batch_recorded`` follows for the same call of ``record_alerts``)
+``alert.batch_recorded``       data: alert_ids (every alert of one ``record_alerts`` call, after their
+                               ``alert.recorded`` events; subject: the first of them)
 ``obligation.opened``          data: ref, obligation_id, duty_id, title, recipient, citation,
                                deadline (next one, ISO), phase
 ``obligation.due_soon``        the same, for one phase: deadline, phase, phase_title, due_in

@@ -3,7 +3,8 @@
 Every detector (Sigma rules, correlations, anomalies, threat intel) hands its matches here. A match
 whose dedup key already has an alert last seen within the dedup window raises that alert's count
 and last-seen time; otherwise a new alert is opened. Each alert recorded publishes
-``alert.recorded`` so triage can group, assess and open incidents in the same transaction.
+``alert.recorded`` so triage can group, assess and open incidents in the same transaction, then one
+``alert.batch_recorded`` so work per group (assessment) is done once per call, not once per alert.
 """
 
 from __future__ import annotations
@@ -111,9 +112,19 @@ def record_alerts(
             DomainEvent(
                 "alert.recorded",
                 row.id,
-                {"rule_id": row.rule_id, "level": row.level, "new": recorded.new, "count": row.count},
+                {
+                    "rule_id": row.rule_id,
+                    "level": row.level,
+                    "new": recorded.new,
+                    "count": row.count,
+                    "batch": True,
+                },
             )
         )
+    if results:
+        # the batch's end: handlers that defer per-alert work (triage's assessment) do it once here
+        ids = [r.alert.id for r in _last_per_alert(results)]
+        uow.publish(DomainEvent("alert.batch_recorded", ids[0], {"alert_ids": ids}))
     return results
 
 

@@ -62,7 +62,13 @@ class _Channel(PlanModel):
 
 
 class EmailChannel(_Channel):
-    """Mail over SMTP: ``starttls`` (port 587), ``tls`` (implicit TLS, port 465) or ``none`` (local relay)."""
+    """Mail over SMTP: ``starttls`` (port 587), ``tls`` (implicit TLS, port 465) or ``none`` (local relay).
+
+    With ``starttls`` or ``tls`` the server's certificate is always verified, against the system's
+    CAs or, when set, only the CA certificates in ``ca_file`` (a private CA); there is deliberately
+    no switch to turn verification off, and a server that does not offer STARTTLS is refused
+    rather than spoken to in plain text.
+    """
 
     kind: Literal["email"]
     host: str = Field(min_length=1)
@@ -73,6 +79,19 @@ class EmailChannel(_Channel):
     from_address: Email
     reply_to: Email | None = None
     timeout: Duration = timedelta(seconds=30)
+    ca_file: str | None = Field(
+        default=None,
+        min_length=1,
+        description="PEM file of the CA(s) to trust for the server's certificate instead of the system's",
+    )
+
+    @model_validator(mode="after")
+    def _ca_file_needs_tls(self) -> Self:
+        if self.ca_file is not None and self.security == "none":
+            raise ValueError(
+                "ca_file is only used to verify a TLS server; set security: starttls (or tls) or drop ca_file"
+            )
+        return self
 
 
 class WebhookChannel(_Channel):

@@ -16,18 +16,34 @@ Each ratio is 1.0 when the check has nothing to check, except ``on_call``:
   audience roles (member, deputy or in a rotation) or whom the course names, whose last completion is
   still current.
 - ``exercises`` (10): 1 if an exercise was held within ``training.exercise_interval``, else 0.
+
+The ``communication`` check (``plan.communication_readiness``) lists gaps but is not weighed in the
+score, so the scores of plan versions stay comparable with those computed before it existed.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from enum import StrEnum
 
 from ironwatch.core.clock import ensure_utc
 from ironwatch.core.errors import ValidationError
+from ironwatch.plan.communication_readiness import SecretCheck, communication_gaps
+from ironwatch.plan.gaps import Gap, GapSeverity
 from ironwatch.plan.models import Course, Plan
 from ironwatch.plan.oncall import covered_fraction, uncovered_periods
+
+__all__ = [
+    "READINESS_FORMULA",
+    "WEIGHTS",
+    "CheckScore",
+    "Gap",
+    "GapSeverity",
+    "Readiness",
+    "check_readiness",
+    "course_people",
+    "role_holders",
+]
 
 READINESS_FORMULA = "score = round(100 * sum(weight[c] * ratio[c]) / sum(weight[c]))"
 """How the score is computed from the checks' weights and ratios (for people reading a score)."""
@@ -41,24 +57,6 @@ WEIGHTS = {
     "training": 10,
     "exercises": 10,
 }
-
-
-class GapSeverity(StrEnum):
-    CRITICAL = "critical"
-    HIGH = "high"
-    MEDIUM = "medium"
-    LOW = "low"
-
-
-@dataclass(frozen=True)
-class Gap:
-    """Something missing from the plan; ``path`` is where in the plan to fix it."""
-
-    check: str
-    severity: GapSeverity
-    message: str
-    hint: str
-    path: str
 
 
 @dataclass(frozen=True)
@@ -299,8 +297,14 @@ def _exercises(plan: Plan, today: date) -> tuple[float, list[Gap]]:
 _ORDER = {GapSeverity.CRITICAL: 0, GapSeverity.HIGH: 1, GapSeverity.MEDIUM: 2, GapSeverity.LOW: 3}
 
 
-def check_readiness(plan: Plan, *, now: datetime, horizon_days: int = 7) -> Readiness:
-    """Score the plan's readiness at ``now`` (timezone-aware) and list its gaps; see the module docstring."""
+def check_readiness(
+    plan: Plan, *, now: datetime, horizon_days: int = 7, secret_problem: SecretCheck | None = None
+) -> Readiness:
+    """Score the plan's readiness at ``now`` (timezone-aware) and list its gaps; see the module docstring.
+
+    ``secret_problem`` says why a named secret cannot be read where notifications are sent (None when
+    it can); without it, the secrets are not checked (a plan validated away from its server).
+    """
     if horizon_days < 1:
         raise ValidationError(f"horizon_days is {horizon_days}", hint="look ahead at least one day")
     try:
@@ -319,5 +323,7 @@ def check_readiness(plan: Plan, *, now: datetime, horizon_days: int = 7) -> Read
     }
     checks = tuple(CheckScore(name, WEIGHTS[name], ratio) for name, (ratio, _) in results.items())
     score = round(100 * sum(c.weight * c.ratio for c in checks) / sum(WEIGHTS.values()))
-    gaps = sorted((g for _, found in results.values() for g in found), key=lambda g: _ORDER[g.severity])
+    found = [g for _, gaps_of_check in results.values() for g in gaps_of_check]
+    found += communication_gaps(plan, secret_problem=secret_problem)
+    gaps = sorted(found, key=lambda g: _ORDER[g.severity])
     return Readiness(score=score, checks=checks, gaps=tuple(gaps))

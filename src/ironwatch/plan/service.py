@@ -31,6 +31,7 @@ from ironwatch.core.errors import (
 )
 from ironwatch.core.ids import new_id
 from ironwatch.core.permissions import Permission
+from ironwatch.notify.secrets import Secrets
 from ironwatch.plan.diff import PlanChange, diff_plans
 from ironwatch.plan.loader import parse_plan
 from ironwatch.plan.models import Plan
@@ -301,7 +302,19 @@ def readiness(uow: UnitOfWork, *, horizon_days: int = 7) -> tuple[VersionInfo, R
     See ``ironwatch.plan.readiness`` for the checks and the score. Needs ``plan:read``.
     """
     current = get_version(uow)
-    return current.info, check_readiness(current.plan, now=uow.clock.now(), horizon_days=horizon_days)
+    result = check_readiness(
+        current.plan, now=uow.clock.now(), horizon_days=horizon_days, secret_problem=secret_problem
+    )
+    return current.info, result
+
+
+def secret_problem(name: str) -> str | None:
+    """Why the secret ``name`` cannot be read by this process (None when it can); never its value."""
+    try:
+        Secrets().get(name)
+    except ConfigurationError as exc:
+        return exc.message
+    return None
 
 
 def render_document(uow: UnitOfWork, fmt: Format, *, version: int | None = None) -> bytes:

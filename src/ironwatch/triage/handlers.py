@@ -32,6 +32,7 @@ log = logging.getLogger("ironwatch.triage")
 def subscribe(subscribers: Subscribers) -> None:
     """Register triage's handlers (called once from ``bootstrap.subscribe_slices``)."""
     subscribers.subscribe("alert.recorded", on_alert_recorded)
+    subscribers.subscribe("alert.batch_recorded", on_alert_batch_recorded)
     subscribers.subscribe("incident.created", on_incident_changed)
     subscribers.subscribe("incident.updated", on_incident_updated)
     subscribers.subscribe("incident.transitioned", on_incident_changed)
@@ -52,7 +53,12 @@ def _plan(uow: UnitOfWork) -> Plan | None:
         return None
 
 
+#: ``session.info`` key: groups that alerts of the current ``record_alerts`` call joined (id -> grew)
+PENDING_GROUPS = "triage.pending_groups"
+
+
 def on_alert_recorded(uow: Any, event: DomainEvent) -> None:
+    """Place the alert in a group; a batched alert's group is settled once at ``alert.batch_recorded``."""
     with as_triage(uow):
         plan = _plan(uow)
         alert = uow.session.get(AlertRow, event.subject_id)
@@ -60,11 +66,44 @@ def on_alert_recorded(uow: Any, event: DomainEvent) -> None:
             if plan is None:
                 log.warning("no plan applied: alert %s waits in the queue unassessed", event.subject_id)
             return
-        handle_alert(uow, plan, alert)
+        if not event.data.get("batch"):
+            handle_alert(uow, plan, alert)
+            return
+        placed = place_alert(uow, plan, alert)
+        if placed is not None:
+            group, growing = placed
+            pending: dict[str, bool] = uow.session.info.setdefault(PENDING_GROUPS, {})
+            pending[group.id] = pending.get(group.id, False) or growing
+
+
+def on_alert_batch_recorded(uow: Any, event: DomainEvent) -> None:
+    """Assess, link and (at the auto-open level) open once per group the batch's alerts joined.
+
+    Per alert this would re-read and re-assess the whole group: the cost of an alert storm would
+    grow with the size of the group (docs/benchmarks.md, "Alert storms").
+    """
+    pending: dict[str, bool] = uow.session.info.pop(PENDING_GROUPS, {})
+    if not pending:
+        return
+    with as_triage(uow):
+        plan = _plan(uow)
+        if plan is None:
+            return
+        for group_id, growing in pending.items():
+            group = uow.session.get(AlertGroupRow, group_id)
+            if group is not None:
+                settle_group(uow, plan, group, growing=growing)
 
 
 def handle_alert(uow: UnitOfWork, plan: Plan, alert: AlertRow) -> None:
     """Suppress, group, assess and (at the auto-open level) open or extend an incident for ``alert``."""
+    placed = place_alert(uow, plan, alert)
+    if placed is not None:
+        settle_group(uow, plan, placed[0], growing=placed[1])
+
+
+def place_alert(uow: UnitOfWork, plan: Plan, alert: AlertRow) -> tuple[AlertGroupRow, bool] | None:
+    """Suppress ``alert`` or put it in its group; returns the group and whether it grew, or None."""
     new_matches = alert.count - alert.handled_count
     alert.handled_count = alert.count
     dismissed = alert.status in ("false_positive", "suppressed")
@@ -73,18 +112,23 @@ def handle_alert(uow: UnitOfWork, plan: Plan, alert: AlertRow) -> None:
         if suppression is not None:
             count_suppressed(uow, suppression, alert, new_matches)
             uow.flush()
-            return
+            return None
     if dismissed:
         uow.flush()
-        return  # decided already: repeats of a dismissed alert stay dismissed
+        return None  # decided already: repeats of a dismissed alert stay dismissed
     group = uow.session.get(AlertGroupRow, alert.group_id) if alert.group_id else None
     if group is None:
         group = grouping.find_group(uow, plan, alert)
     group, growing = grouping.join_group(uow, alert, group)
     uow.flush()
-    assessment = assess_group(uow, plan, group, growing=growing)
-    incident = uow.session.get(IncidentRow, group.incident_id) if group.incident_id else None
+    return group, growing
+
+
+def settle_group(uow: UnitOfWork, plan: Plan, group: AlertGroupRow, *, growing: bool) -> None:
+    """Assess ``group``; link its alerts to its incident, or open one at the auto-open level."""
     members = grouping.group_alerts(uow, group.id)
+    assessment = assess_group(uow, plan, group, growing=growing, members=members)
+    incident = uow.session.get(IncidentRow, group.incident_id) if group.incident_id else None
     if incident is not None:
         unlinked = [a for a in members if a.incident_id is None]
         if unlinked:
@@ -108,9 +152,20 @@ def reaches_auto_open(plan: Plan, alerts: list[AlertRow]) -> bool:
     )
 
 
-def assess_group(uow: UnitOfWork, plan: Plan, group: AlertGroupRow, *, growing: bool = False) -> Assessment:
-    """Assess the group's live alerts, store the result on the group and its alerts (the queue's order)."""
-    members = grouping.group_alerts(uow, group.id)
+def assess_group(
+    uow: UnitOfWork,
+    plan: Plan,
+    group: AlertGroupRow,
+    *,
+    growing: bool = False,
+    members: list[AlertRow] | None = None,
+) -> Assessment:
+    """Assess the group's live alerts, store the result on the group and its alerts (the queue's order).
+
+    ``members``: the group's live alerts when the caller has them already (one read per group).
+    """
+    if members is None:
+        members = grouping.group_alerts(uow, group.id)
     facts = grouping.group_facts(group, members, growing=growing)
     result = assess(plan, facts, now=uow.clock.now(), ongoing_within=plan.settings.grouping.window)
     stored = {

@@ -80,6 +80,7 @@ def link_alerts(
 ) -> None:
     """Link alerts to ``incident``: status ``incident``, the decision recorded, entities as observables."""
     now = uow.clock.now()
+    added: set[tuple[str, str]] = set()  # alerts of one group repeat hosts and addresses: add each once
     for alert in alerts:
         if alert.incident_id != incident.id:
             alert.incident_id = incident.id
@@ -87,6 +88,9 @@ def link_alerts(
             alert.decision_reason = reason
         alert.status = "incident"
         for kind, value in _observables(alert):
+            if (kind, value) in added:
+                continue
+            added.add((kind, value))
             try:
                 incidents.add_observable(
                     uow,

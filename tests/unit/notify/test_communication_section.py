@@ -76,3 +76,20 @@ def test_a_template_with_broken_syntax_is_refused_when_the_plan_is_applied() -> 
 @pytest.fixture
 def minimal_plan_text() -> str:
     return (FIXTURE.parent / "minimal_plan.yaml").read_text(encoding="utf-8")
+
+
+def test_a_ca_file_on_a_plain_text_channel_is_refused() -> None:
+    # ca_file only narrows whom TLS trusts; on security: none it would suggest protection there is not
+    [problem] = _problems(
+        _plan_text(**{"      security: none\n": "      security: none\n      ca_file: ca.pem\n"})
+    )
+    assert "ca_file is only used to verify a TLS server" in problem
+
+
+def test_tls_is_verified_by_default_and_there_is_no_switch_to_turn_it_off() -> None:
+    plan = parse_plan(_plan_text(**{"      security: none\n": ""}))
+    mail = plan.communication.channel("mail")
+    assert mail is not None and mail.kind == "email"
+    assert (mail.security, mail.ca_file) == ("starttls", None)
+    problems = _problems(_plan_text(**{"      security: none\n": "      verify: false\n"}))
+    assert any("verify" in p for p in problems)

@@ -25,14 +25,23 @@ def gaps(text: str, *, now: datetime = NOW, check: str | None = None):
     return [g for g in readiness.gaps if check is None or g.check == check]
 
 
+COMMUNICATION = (
+    "communication:\n  enabled: true\n  channels:\n"
+    "    - {id: mail, kind: email, host: mail.example, port: 587, username: iw, secret: SMTP_PASSWORD,\n"
+    "       from_address: ironwatch@example.org}\n"
+    "  audiences:\n    - {id: on-call, kind: on_call, channel: mail, on_call: [incident_manager]}\n"
+    "  rules:\n    - {id: major, when: [created], priorities: [P1], audiences: [on-call]}\n"
+)
 BOB_TRAINED = "    - {person: bob, course: ir-basics, completed_on: 2025-03-01}\n"
 ANN_TRAINED = "    - {person: ann, course: ir-basics, completed_on: 2026-01-10}\n"
 
 
 @pytest.fixture
 def ready_text(minimal_text: str) -> str:
-    """The minimal plan with a playbook for every category and everyone trained: no gaps at NOW."""
-    return replace_once(minimal_text, ANN_TRAINED, ANN_TRAINED + BOB_TRAINED) + PLAYBOOK_FOR_ALL
+    """The minimal plan with a playbook for every category, everyone trained and P1s announced: no gaps."""
+    return (
+        replace_once(minimal_text, ANN_TRAINED, ANN_TRAINED + BOB_TRAINED) + PLAYBOOK_FOR_ALL + COMMUNICATION
+    )
 
 
 def test_a_complete_plan_scores_100_with_no_gaps(ready_text):
@@ -151,8 +160,47 @@ def test_starter_plan_scores_as_documented():
     }
     expected = round(100 * sum(WEIGHTS[c] * r for c, r in ratios.items()) / sum(WEIGHTS.values()))
     assert readiness.score == expected == 80
-    assert {g.check for g in readiness.gaps} == {"training", "exercises"}
+    # communication is off in the starter plan: listed as a gap, not weighed in the score
+    assert {g.check for g in readiness.gaps} == {"training", "exercises", "communication"}
     assert readiness.gaps[0].severity == GapSeverity.HIGH  # most severe first
+
+
+def test_disabled_communication_is_a_gap_with_a_hint_but_not_scored(ready_text):
+    text = replace_once(ready_text, "  enabled: true\n", "")
+    [gap] = gaps(text, check="communication")
+    assert gap.message == "communication is disabled: nobody is notified automatically of an incident"
+    assert "enabled: true" in gap.hint and gap.path == "communication.enabled"
+    assert check_readiness(parse_plan(text), now=NOW).score == 100
+
+
+def test_no_audience_for_the_creation_of_a_p1_is_a_gap(ready_text):
+    text = replace_once(ready_text, "priorities: [P1], audiences", "priorities: [P2], audiences")
+    [gap] = gaps(text, check="communication")
+    assert (gap.severity, gap.message) == (
+        GapSeverity.HIGH,
+        "no audience is told when a P1 incident is created",
+    )
+    assert "when: [created]" in gap.hint
+    unfiltered = replace_once(ready_text, "priorities: [P1], audiences", "audiences")
+    assert gaps(unfiltered, check="communication") == [], "a rule for every priority covers P1"
+
+
+def test_an_audience_that_reaches_nobody_is_a_gap(ready_text):
+    text = replace_once(ready_text, ", on_call: [incident_manager]}", "}")
+    [gap] = gaps(text, check="communication")
+    assert gap.message == "audience 'on-call' reaches nobody"
+    assert gap.path == "communication.audiences[0]"
+
+
+def test_a_rule_sending_over_a_channel_without_its_secret_is_critical(ready_text):
+    plan = parse_plan(ready_text)
+    missing = check_readiness(plan, now=NOW, secret_problem=lambda name: f"the secret {name} is not set")
+    [gap] = missing.gaps
+    assert gap.severity == GapSeverity.CRITICAL
+    assert gap.message == "rule 'major' sends over channel 'mail', but the secret SMTP_PASSWORD is not set"
+    assert "IRONWATCH_SECRET_SMTP_PASSWORD" in gap.hint and gap.path == "communication.channels[0]"
+    assert check_readiness(plan, now=NOW, secret_problem=lambda name: None).gaps == ()
+    assert check_readiness(plan, now=NOW).gaps == (), "without a way to look, secrets are not judged"
 
 
 def test_naive_now_is_refused(minimal_plan):

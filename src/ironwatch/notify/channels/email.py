@@ -44,7 +44,8 @@ class EmailSender:
     def send(self, message: OutgoingMessage, *, now: datetime) -> None:
         config = self.config
         timeout = config.timeout.total_seconds()
-        context = ssl.create_default_context()
+        where = f"{config.host}:{config.port}"
+        context = _tls_context(config) if config.security != "none" else None
         try:
             if config.security == "tls":
                 smtp: smtplib.SMTP = smtplib.SMTP_SSL(
@@ -54,10 +55,31 @@ class EmailSender:
                 smtp = smtplib.SMTP(config.host, config.port, timeout=timeout)
             with smtp:
                 if config.security == "starttls":
+                    smtp.ehlo()
+                    if not smtp.has_extn("starttls"):
+                        # never fall back to plain text: stripping STARTTLS is what an attacker does
+                        raise DeliveryError(
+                            f"the SMTP server {where} does not offer STARTTLS, which the plan requires; "
+                            "the message was not sent in plain text (check the server, or the port: "
+                            "587 for STARTTLS, 465 with security: tls)"
+                        )
                     smtp.starttls(context=context)
                 if config.username:
+                    smtp.ehlo()
+                    if not smtp.has_extn("auth"):
+                        raise DeliveryError(
+                            f"the SMTP server {where} does not offer AUTH to log in {config.username}",
+                            retryable=False,
+                        )
                     smtp.login(config.username, self._password or "")
                 smtp.send_message(self.build(message, now=now))
+        except ssl.SSLCertVerificationError as exc:
+            trusted = f"the CA file {config.ca_file}" if config.ca_file else "the system's CAs"
+            raise DeliveryError(
+                f"the SMTP server {where} presented a certificate that {trusted} do not vouch for "
+                f"({exc.verify_message}); nothing was sent. If the server uses a private CA, set ca_file "
+                "on the channel to that CA's certificate"
+            ) from None
         except smtplib.SMTPAuthenticationError as exc:
             raise DeliveryError(
                 f"the SMTP server {config.host} refused the login of {config.username} ({exc.smtp_code})",
@@ -75,7 +97,18 @@ class EmailSender:
                 retryable=exc.smtp_code in _TRANSIENT,
             ) from None
         except (smtplib.SMTPException, OSError) as exc:
-            raise DeliveryError(f"cannot deliver through {config.host}:{config.port}: {exc}") from None
+            raise DeliveryError(f"cannot deliver through {where}: {exc}") from None
+
+
+def _tls_context(config: EmailChannel) -> ssl.SSLContext:
+    """A verifying client context (hostname, chain); ``ca_file`` replaces the system CAs."""
+    try:
+        return ssl.create_default_context(cafile=config.ca_file)
+    except (OSError, ssl.SSLError) as exc:
+        raise DeliveryError(
+            f"cannot load the CA file {config.ca_file} of channel {config.id}: {exc}",
+            retryable=False,
+        ) from None
 
 
 def _text(value: bytes | str) -> str:

@@ -1,11 +1,17 @@
 """Disable or lock an account: on Linux hosts over SSH (``usermod -L``, ``chage -E 0``) or in LDAP.
 
 LDAP speaks two dialects: Active Directory (set the ACCOUNTDISABLE bit of ``userAccountControl``,
-remembering the previous value for undo) and OpenLDAP's password policy (``pwdAccountLockedTime``).
+remembering the previous value for undo) and OpenLDAP's password policy overlay (``ppolicy``): an
+administrator lock is ``pwdAccountLockedTime: 000001010000Z``, which slapd enforces on every bind until
+the attribute is removed. The user's password is left alone, so undo restores exactly what was there
+(replacing ``userPassword`` would destroy it). The overlay must be loaded on the user's database, or
+slapd refuses the attribute and the action fails saying so.
 """
 
 from __future__ import annotations
 
+import math
+import warnings
 from typing import Any, Literal
 
 from pydantic import Field
@@ -24,6 +30,23 @@ from ironwatch.respond.connectors.transport import Remote, full_argv, run_comman
 
 AD_DISABLED = 0x2
 OPENLDAP_LOCKED = "000001010000Z"  # "locked until an administrator unlocks it" in the ppolicy overlay
+
+
+def _ldap3() -> Any:
+    """The ldap3 module, imported on first use like every optional protocol client.
+
+    ldap3 2.9 imports names that pyasn1 >= 0.6.1 deprecated; the warning says nothing to an operator
+    (and the test suite turns warnings into errors), so it is silenced for this import only.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"pyasn1\.")
+        warnings.filterwarnings(
+            "ignore", category=DeprecationWarning, message=r".* is deprecated\. Please use"
+        )
+        import ldap3
+        import ldap3.utils.conv
+
+    return ldap3
 
 
 class Ldap(ConnectorModel):
@@ -95,7 +118,7 @@ class DisableAccount(ActionConnector[AccountInputs, AccountConfig]):
 
     def verify(self, inputs: AccountInputs, context: ActionContext) -> bool | None:
         if self.config.mode == "ldap":
-            return None
+            return self._ldap_locked(inputs, context)
         done = run_command(
             self.config.remote,
             ["passwd", "-S", "--", inputs.account],
@@ -119,8 +142,7 @@ class DisableAccount(ActionConnector[AccountInputs, AccountConfig]):
         return self.config.ldap
 
     def _connect(self, context: ActionContext) -> tuple[Any, Ldap]:
-        import ldap3  # imported on first use, like every optional protocol client
-
+        ldap3 = _ldap3()
         ldap = self._ldap()
         server = ldap3.Server(ldap.url, connect_timeout=context.timeout)
         try:
@@ -129,17 +151,19 @@ class DisableAccount(ActionConnector[AccountInputs, AccountConfig]):
                 user=ldap.bind_dn,
                 password=ldap.password.read().decode(),
                 auto_bind=True,
-                receive_timeout=context.timeout,
+                # whole seconds: ldap3 packs it into SO_RCVTIMEO with struct, which refuses a float
+                receive_timeout=max(1, math.ceil(context.timeout)),
             )
         except ldap3.core.exceptions.LDAPException as exc:
             raise ActionFailed(f"cannot bind to {ldap.url} as {ldap.bind_dn}: {exc}") from None
         return conn, ldap
 
     def _find(self, conn: Any, ldap: Ldap, account: str) -> tuple[str, dict[str, Any]]:
-        from ldap3.utils.conv import escape_filter_chars
-
+        escape_filter_chars = _ldap3().utils.conv.escape_filter_chars
         query = f"({ldap.user_attribute}={escape_filter_chars(account)})"
-        conn.search(ldap.base_dn, query, attributes=["userAccountControl", "pwdAccountLockedTime"])
+        # ask only for the dialect's attribute: a server whose schema lacks the other one refuses it
+        wanted = "userAccountControl" if ldap.dialect == "active_directory" else "pwdAccountLockedTime"
+        conn.search(ldap.base_dn, query, attributes=[wanted])
         if len(conn.entries) != 1:
             raise ActionFailed(
                 f"{len(conn.entries)} entries match {query} under {ldap.base_dn}; expected one"
@@ -148,8 +172,7 @@ class DisableAccount(ActionConnector[AccountInputs, AccountConfig]):
         return entry.entry_dn, entry.entry_attributes_as_dict
 
     def _ldap_lock(self, inputs: AccountInputs, context: ActionContext) -> ActionOutcome:
-        import ldap3
-
+        ldap3 = _ldap3()
         conn, ldap = self._connect(context)
         with conn:
             dn, attributes = self._find(conn, ldap, inputs.account)
@@ -161,12 +184,22 @@ class DisableAccount(ActionConnector[AccountInputs, AccountConfig]):
             else:
                 change = {"pwdAccountLockedTime": [(ldap3.MODIFY_REPLACE, [OPENLDAP_LOCKED])]}
             if not conn.modify(dn, change):
-                raise ActionFailed(f"LDAP refused to lock {dn}: {conn.result.get('description')}")
+                said = conn.result.get("description")
+                if ldap.dialect == "openldap":
+                    said = f"{said} (is the ppolicy overlay loaded on this database?)"
+                raise ActionFailed(f"LDAP refused to lock {dn}: {said}")
         return ActionOutcome(f"locked {dn} in {ldap.url}", details)
 
-    def _ldap_unlock(self, inputs: AccountInputs, context: ActionContext) -> ActionOutcome:
-        import ldap3
+    def _ldap_locked(self, inputs: AccountInputs, context: ActionContext) -> bool:
+        conn, ldap = self._connect(context)
+        with conn:
+            _, attributes = self._find(conn, ldap, inputs.account)
+        if ldap.dialect == "active_directory":
+            return bool(int((attributes.get("userAccountControl") or [0])[0]) & AD_DISABLED)
+        return bool(attributes.get("pwdAccountLockedTime"))
 
+    def _ldap_unlock(self, inputs: AccountInputs, context: ActionContext) -> ActionOutcome:
+        ldap3 = _ldap3()
         conn, ldap = self._connect(context)
         with conn:
             dn, attributes = self._find(conn, ldap, inputs.account)
@@ -174,6 +207,8 @@ class DisableAccount(ActionConnector[AccountInputs, AccountConfig]):
                 now = int((attributes.get("userAccountControl") or [512])[0])
                 previous = int(context.previous.get("previous_uac", now & ~AD_DISABLED))
                 change = {"userAccountControl": [(ldap3.MODIFY_REPLACE, [str(previous)])]}
+            elif not attributes.get("pwdAccountLockedTime"):
+                return ActionOutcome(f"{dn} in {ldap.url} was not locked", {"dn": dn})
             else:
                 change = {"pwdAccountLockedTime": [(ldap3.MODIFY_DELETE, [])]}
             if not conn.modify(dn, change):

@@ -113,12 +113,21 @@ async def _run_ssh(
                 done = await conn.run(shlex.join(argv), input=stdin, check=False)
     except TimeoutError:
         raise ActionFailed(f"SSH to {host} did not finish within {seconds:.0f} s") from None
+    except asyncssh.HostKeyNotVerifiable as exc:
+        raise ActionFailed(_untrusted(host, remote, exc)) from None
     except (OSError, asyncssh.Error) as exc:
         raise ActionFailed(f"SSH to {remote.user}@{host} failed: {exc}") from None
     out = done.stdout if isinstance(done.stdout, str) else ""
     err = done.stderr if isinstance(done.stderr, str) else ""
     status = done.exit_status if done.exit_status is not None else 255
     return CommandResult(argv, status, out[-MAX_OUTPUT:], err[-MAX_OUTPUT:])
+
+
+def _untrusted(host: str, remote: Remote, exc: Exception) -> str:
+    return (
+        f"SSH to {host} refused: its host key is not the one in {remote.known_hosts} ({exc}); "
+        "check the key's fingerprint on the host, then add it (ssh-keyscan -p PORT HOST)"
+    )
 
 
 def fetch_file(
@@ -159,5 +168,7 @@ async def _fetch_ssh(remote: Remote, host: str, path: str, destination: Path, *,
                 await sftp.get(path, str(destination))
     except TimeoutError:
         raise ActionFailed(f"fetching {path} from {host} did not finish within {seconds:.0f} s") from None
+    except asyncssh.HostKeyNotVerifiable as exc:
+        raise ActionFailed(_untrusted(host, remote, exc)) from None
     except (OSError, asyncssh.Error) as exc:
         raise ActionFailed(f"fetching {path} from {remote.user}@{host} failed: {exc}") from None
