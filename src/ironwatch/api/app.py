@@ -62,12 +62,16 @@ FORM_ALLOWANCE = 1024 * 1024
 EVIDENCE_UPLOAD_PATH = re.compile(r"/api/v1/incidents/[^/]+/evidence")
 
 
-def create_app(runtime: Runtime, *, log_server: bool = True) -> FastAPI:
-    """The API; with ``log_server`` its lifespan also runs the log server and the background jobs."""
+def create_app(runtime: Runtime, *, log_server: bool = True, freeze_gc: bool = False) -> FastAPI:
+    """The API; with ``log_server`` its lifespan also runs the log server and the background jobs.
+
+    ``freeze_gc`` (``serve`` only: it changes the process-wide collector) lets detection move its
+    compiled rules out of the garbage collector's reach after each build; see DetectionService.
+    """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        detection = DetectionService(runtime) if log_server else None
+        detection = DetectionService(runtime, freeze_gc=freeze_gc) if log_server else None
         service = (
             IngestService(
                 runtime.settings,

@@ -82,7 +82,7 @@ def serve(
             console.print(f"  [red]failed[/] {escape(where)}: {escape(problem.reason)}", highlight=False)
         if len(summary.problems) > 20:
             console.print(f"  ... {len(summary.problems) - 20} more: ironwatch rules list --state failed")
-    app = create_app(runtime)
+    app = create_app(runtime, freeze_gc=True)
     bind_host = host or settings.host
     bind_port = port or settings.port
     console.print(f"ironwatch API on http://{bind_host}:{bind_port} (data in {settings.home})")

@@ -17,7 +17,7 @@ from ironwatch.core.canonical import sha256_hex
 from ironwatch.core.errors import SourceLocation
 from ironwatch.detect.sigma.compile_cache import CompileCache
 from ironwatch.detect.sigma.ir import RuleIR, to_plain
-from ironwatch.detect.sigma.loader import compile_rule_file
+from ironwatch.detect.sigma.loader import compile_rule_file, load_yaml_documents
 
 MAX_RULE_ID = 100
 MAX_TITLE = 300
@@ -84,7 +84,7 @@ def _compiled_record(rule: RuleIR, path: str) -> RuleRecord:
 def _documents(text: str) -> list[dict[str, Any]]:
     """The file's YAML documents that are mappings (for the metadata of rules set aside by status)."""
     try:
-        return [doc for doc in yaml.safe_load_all(text) if isinstance(doc, dict)]
+        return [doc for doc in load_yaml_documents(text) if isinstance(doc, dict)]
     except yaml.YAMLError:
         return []
 
@@ -129,7 +129,8 @@ def records_for_file(path: str, text: str, cache: CompileCache | None = None) ->
         result = compile_rule_file(path, text)
         if cache is not None:
             cache.put(Path(path), data, result)
-    documents = _documents(text)
+    # the YAML is read again only for rules set aside by status (the loader gives just their place)
+    documents = _documents(text) if result.deprecated or result.unsupported else []
     records = [_compiled_record(rule, path) for rule in result.rules]
     records.extend(
         RuleRecord(

@@ -16,11 +16,12 @@ from ironwatch.core.errors import NotFoundError
 from ironwatch.detect.sigma.event_view import EventView
 from ironwatch.detect.sigma.explain import ExplainNode, explain_rule
 from ironwatch.detect.sigma.ir import DetectionGroup, FieldItem, FieldRefTest, RuleIR
-from ironwatch.detect.sigma.literals import literal_sharing, rule_literals
+from ironwatch.detect.sigma.literals import Clauses, literal_sharing, rule_clauses
 from ironwatch.detect.sigma.loader import RuleSet
 from ironwatch.detect.sigma.logsource import route_admits
 from ironwatch.detect.sigma.match import Match, build_match
 from ironwatch.detect.sigma.matchers import Matcher, rule_matcher
+from ironwatch.detect.sigma.prefilter import LiteralScanner
 from ironwatch.detect.sigma.routing import (
     RoutePlan,
     RoutingKey,
@@ -56,7 +57,7 @@ def _fields(group: FieldItem | DetectionGroup) -> list[str]:
 class CompiledRule:
     ir: RuleIR
     matcher: Matcher
-    literals: frozenset[str] | None
+    clauses: Clauses  # required literals (CNF), most selective first; () = always evaluate
     fields: tuple[str, ...]
 
 
@@ -64,7 +65,7 @@ def compile_matcher(rule: RuleIR, shared: Mapping[str, int] | None = None) -> Co
     """Build the closures and prefilter literals for one compiled rule (``shared``: literal_sharing)."""
     names = dict.fromkeys(name for group in rule.detections.values() for name in _fields(group))
     return CompiledRule(
-        rule, rule_matcher(rule.detections, rule.conditions), rule_literals(rule), tuple(names)
+        rule, rule_matcher(rule.detections, rule.conditions), rule_clauses(rule, shared), tuple(names)
     )
 
 
@@ -90,7 +91,21 @@ class Engine:
         self._rules = tuple(compile_matcher(rule, shared) for rule in irs)
         self._index = {compiled.ir.id: position for position, compiled in enumerate(self._rules)}
         self._enabled = [True] * len(self._rules)
+        self._routes = [compiled.ir.route for compiled in self._rules]
+        self._clauses = [compiled.clauses for compiled in self._rules]
+        # plans with the same literals (event ids only generic rules see) share one database
+        self._scanners: dict[tuple[str, ...], LiteralScanner] = {}
+        # rules by channel, so a plan looks only at rules its channel can admit
+        self._any_channel: list[int] = []
+        self._by_channel: dict[str, list[int]] = {}
+        for position, route in enumerate(self._routes):
+            if route.channels is None:
+                self._any_channel.append(position)
+            for channel in route.channels or ():
+                self._by_channel.setdefault(channel, []).append(position)
         self._plans: dict[tuple[RoutingKey, str | None], RoutePlan] = {}
+        # the same plans by the events' raw key values, to skip normalising them per event
+        self._raw_plans: dict[tuple[object, ...], RoutePlan] = {}
         self._budget = budget_seconds
         self._prefer_hyperscan = prefer_hyperscan
         self.stats = EngineStats()
@@ -107,6 +122,8 @@ class Engine:
         if self._enabled[position] != enabled:
             self._enabled[position] = enabled
             self._plans.clear()
+            self._scanners.clear()
+            self._raw_plans.clear()
 
     def is_enabled(self, rule_id: str) -> bool:
         position = self._index.get(rule_id)
@@ -115,29 +132,54 @@ class Engine:
     def _plan(self, key: tuple[RoutingKey, str | None]) -> RoutePlan:
         plan = self._plans.get(key)
         if plan is None:
+            channel = key[0][1]
             plan = build_plan(
                 *key,
-                [compiled.ir.route for compiled in self._rules],
-                [compiled.literals for compiled in self._rules],
+                self._routes,
+                self._clauses,
                 self._enabled,
                 prefer_hyperscan=self._prefer_hyperscan,
+                scanners=self._scanners,
+                only=sorted(self._any_channel + self._by_channel.get(channel or "", [])),
             )
             if len(self._plans) >= MAX_ROUTE_PLANS:
                 self._plans.clear()
+                self._scanners.clear()
+                self._raw_plans.clear()
             self._plans[key] = plan
         return plan
 
+    def _event_plan(self, event: Mapping[str, object]) -> RoutePlan:
+        get = event.get
+        raw = (get("event.dataset"), get("Channel"), get("EventID"), get("Provider_Name"))
+        try:
+            return self._raw_plans[raw]
+        except KeyError:
+            if len(self._raw_plans) >= MAX_ROUTE_PLANS:
+                self._raw_plans.clear()
+            plan = self._raw_plans[raw] = self._plan(plan_key(event))
+            return plan
+        except TypeError:  # an unhashable value (a list): no shortcut
+            return self._plan(plan_key(event))
+
     def candidates(self, event: Mapping[str, object]) -> list[int]:
         """Indices of the rules worth evaluating on ``event``, in load order."""
-        plan = self._plan(plan_key(event))
+        plan = self._event_plan(event)
         if plan.scanner is None:
             return list(plan.always)
         hits = plan.scanner.found(event_text(event))
         if not hits:
             return list(plan.always)
         chosen = set(plan.always)
+        literal_rules = plan.literal_rules
         for literal in hits:
-            chosen.update(plan.literal_rules[literal])
+            chosen.update(literal_rules[literal])
+        vetoes = plan.vetoes
+        if vetoes:
+            disjoint = hits.isdisjoint
+            return sorted(
+                index for index in chosen if index not in vetoes or not any(map(disjoint, vetoes[index]))
+            )
         return sorted(chosen)
 
     def evaluate(self, event: Mapping[str, object]) -> list[Match]:
@@ -145,9 +187,12 @@ class Engine:
         stats = self.stats
         stats.events += 1
         candidates = self.candidates(event)
+        if not candidates:  # most events: nothing to evaluate, nothing to allocate
+            return []
         view = EventView(event)
         matches: list[Match] = []
-        deadline = time.perf_counter() + self._budget
+        clock = time.perf_counter
+        deadline = clock() + self._budget
         rules = self._rules
         for done, position in enumerate(candidates):
             compiled = rules[position]
@@ -163,7 +208,7 @@ class Engine:
                         event=event,
                     )
                 )
-            if time.perf_counter() > deadline and done + 1 < len(candidates):
+            if clock() > deadline and done + 1 < len(candidates):
                 stats.budget_overruns += 1
                 for skipped in candidates[done + 1 :]:
                     rule_id = rules[skipped].ir.id

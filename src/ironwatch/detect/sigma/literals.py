@@ -1,14 +1,19 @@
 """Required literals: text that must appear in an event for a rule to be able to match.
 
-For each rule we compute a set of lowercase literals such that every way the rule can match
-puts at least one of them somewhere in the event's text (one literal per OR branch). An event
-containing none of them cannot match, so the engine skips the rule. Rules for which no such
-set exists (a branch is negated, numeric, a regex, or its text is too short) get ``None``:
-they are always evaluated.
+For each rule we compute clauses of lowercase literals (conjunctive normal form): every way
+the rule can match puts at least one literal of each clause somewhere in the event's text.
+A map of field lines is an AND (the clauses of all its lines), a list or ``1 of`` an OR
+(distributed while small, so ``cmd.exe and (' del ' or ' rd ')`` keeps both clauses). An event
+that misses a clause cannot match, so the engine skips the rule. Lines that are negated,
+numeric comparisons, regexes without a literal run, or too short require nothing; a rule
+whose every way to match is such a line gets no clause and is always evaluated.
 """
 
 from __future__ import annotations
 
+import functools
+import itertools
+import math
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 
@@ -29,8 +34,15 @@ from ironwatch.detect.sigma.ir import (
 )
 
 MIN_LITERAL_BYTES = 2
+# Single characters rare enough in log text to be worth a scan (a backtick in a command line).
+RARE_CHARACTERS = frozenset("`^~|{}<>$#@!;")
+MAX_CLAUSES = 4  # clauses kept per rule: the first triggers evaluation, the rest veto it
+MAX_PRODUCT = 16  # an OR is distributed over its parts' clauses up to this many combinations
 _META = frozenset("^$.|?*+()[]{}\\")
 Literals = frozenset[str] | None
+Clause = frozenset[str]
+Clauses = tuple[Clause, ...]
+TRUE: Clauses = ()  # no literal required
 
 
 def glob_fragments(regex: str) -> list[str]:
@@ -105,7 +117,41 @@ def regex_fragments(regex: str) -> list[str]:
     return [fragment for fragment in fragments if fragment]
 
 
-def _test_literal(test: ValueTest) -> str | None:
+def _split_alternatives(regex: str) -> list[str]:
+    """The top-level ``|`` branches of ``regex`` (escapes, classes and groups respected)."""
+    branches: list[str] = []
+    depth, start, index = 0, 0, 0
+    while index < len(regex):
+        char = regex[index]
+        if char == "\\":
+            index += 2
+            continue
+        if char == "[":
+            end = regex.find("]", index + 2)
+            index = len(regex) if end < 0 else end + 1
+            continue
+        if char in "()":
+            depth += 1 if char == "(" else -1
+        elif char == "|" and depth == 0:
+            branches.append(regex[start:index])
+            start = index + 1
+        index += 1
+    branches.append(regex[start:])
+    return branches
+
+
+def _literal(text: str | None) -> str | None:
+    """``text`` lowercased if it is selective enough to scan for, else None."""
+    if text is None:
+        return None
+    text = text.lower()
+    size = len(text.encode())
+    return text if size >= MIN_LITERAL_BYTES or (size == 1 and text in RARE_CHARACTERS) else None
+
+
+@functools.lru_cache(maxsize=1 << 16)  # each test is looked at several times while ranking
+def _test_clause(test: ValueTest) -> Clause | None:
+    """Literals of which one occurs in any value ``test`` accepts, or None if there are none."""
     text: str | None = None
     if isinstance(test, StringTest):
         if test.op == "glob":
@@ -113,36 +159,57 @@ def _test_literal(test: ValueTest) -> str | None:
         elif test.op != "any":
             text = test.value
     elif isinstance(test, RegexTest) and "m" not in test.flags:
-        text = max(regex_fragments(test.pattern), key=len, default=None)
+        # One literal per top-level alternative: `a.*x|b.*y` requires `a` or `b`.
+        found = [
+            _literal(max(regex_fragments(branch), key=len, default=None))
+            for branch in _split_alternatives(test.pattern)
+        ]
+        if any(literal is None for literal in found):
+            return None
+        return frozenset(literal for literal in found if literal is not None)
     elif isinstance(test, NumberTest) and isinstance(test.value, int):
         text = str(test.value)
     elif isinstance(test, BoolTest):
         text = "true" if test.value else "false"
-    if text is None:
-        return None
-    text = text.lower()
-    return text if len(text.encode()) >= MIN_LITERAL_BYTES else None
+    literal = _literal(text)
+    return frozenset({literal}) if literal is not None else None
 
 
-def _union(parts: Iterable[Literals]) -> Literals:
-    merged: set[str] = set()
-    for part in parts:
-        if part is None:
-            return None
-        merged |= part
-    return frozenset(merged)
+def _absorb(clauses: Iterable[Clause]) -> Clauses:
+    """Drop clauses implied by a smaller one (``{a}`` makes ``{a, b}`` redundant), shortest first."""
+    kept: list[Clause] = []
+    for clause in sorted(set(clauses), key=lambda c: (len(c), sorted(c))):
+        if not any(other <= clause for other in kept):
+            kept.append(clause)
+    return tuple(kept)
 
 
-def _best(parts: Iterable[Literals], shared: Mapping[str, int]) -> Literals:
-    """Of several required sets (AND), keep the one most likely to rule events out.
+def _clause_cost(clause: Clause, shared: Mapping[str, int]) -> int:
+    return sum(_hit_cost(text, shared) for text in clause)
 
-    A literal many rules require (``cmd.exe``) is likely common in events too, and a short
-    one hits often by chance, so sets of long literals shared by few rules win.
+
+def _cheapest(clauses: Clauses, shared: Mapping[str, int], limit: int) -> Clauses:
+    """The ``limit`` clauses least likely to hold by chance, cheapest first (any subset stays valid)."""
+    return tuple(sorted(clauses, key=lambda c: (_clause_cost(c, shared), sorted(c)))[:limit])
+
+
+def _conj(parts: Iterable[Clauses], shared: Mapping[str, int]) -> Clauses:
+    """AND: every part's clauses must hold."""
+    return _cheapest(_absorb(clause for part in parts for clause in part), shared, MAX_CLAUSES * 2)
+
+
+def _disj(parts: Iterable[Clauses], shared: Mapping[str, int]) -> Clauses:
+    """OR: distribute (one clause from each part, united) while that stays small; else one clause.
+
+    A part without clauses can match without any literal, so the whole OR can too.
     """
-    candidates = [part for part in parts if part is not None]
-    if not candidates:
-        return None
-    return min(candidates, key=lambda part: sum(_hit_cost(text, shared) for text in part))
+    alternatives = list(parts)
+    if not alternatives or any(not part for part in alternatives):
+        return TRUE
+    if math.prod(len(part) for part in alternatives) <= MAX_PRODUCT:
+        combos = (frozenset().union(*combo) for combo in itertools.product(*alternatives))
+        return _cheapest(_absorb(combos), shared, MAX_CLAUSES * 2)
+    return (frozenset().union(*(_cheapest(part, shared, 1)[0] for part in alternatives)),)
 
 
 def _hit_cost(text: str, shared: Mapping[str, int]) -> int:
@@ -150,30 +217,32 @@ def _hit_cost(text: str, shared: Mapping[str, int]) -> int:
     return shared.get(text, 1) << max(0, 8 - len(text))
 
 
-def item_literals(item: FieldItem | DetectionGroup, shared: Mapping[str, int] | None = None) -> Literals:
-    """Required literals of one detection line or group."""
+def item_clauses(item: FieldItem | DetectionGroup, shared: Mapping[str, int] | None = None) -> Clauses:
+    """Required literals of one detection line or group, as clauses (see :func:`rule_clauses`)."""
+    weights = shared if shared is not None else {}
     if isinstance(item, DetectionGroup):
-        parts = [item_literals(child, shared) for child in item.items]
-        return _best(parts, shared or {}) if item.linking == "and" else _union(parts)
+        parts = [item_clauses(child, weights) for child in item.items]
+        return _conj(parts, weights) if item.linking == "and" else _disj(parts, weights)
     if item.negated or not item.tests:
-        return None
-    singles = [_test_literal(test) for test in item.tests]
-    parts = [frozenset({text}) if text is not None else None for text in singles]
-    return _best(parts, shared or {}) if item.all else _union(parts)
+        return TRUE
+    singles = [_test_clause(test) for test in item.tests]
+    if item.all:
+        return _conj([(clause,) for clause in singles if clause is not None], weights)
+    if any(clause is None for clause in singles):
+        return TRUE
+    return (frozenset().union(*(clause for clause in singles if clause is not None)),)
 
 
-def _condition_literals(
-    node: Condition, detections: dict[str, Literals], shared: Mapping[str, int]
-) -> Literals:
+def _condition_clauses(node: Condition, detections: dict[str, Clauses], shared: Mapping[str, int]) -> Clauses:
     if isinstance(node, CondRef):
         return detections[node.name]
     if isinstance(node, CondQuantifier):
         parts = [detections[name] for name in node.names]
-        return _best(parts, shared) if node.quantifier == "all" else _union(parts)
+        return _conj(parts, shared) if node.quantifier == "all" else _disj(parts, shared)
     if isinstance(node, CondNot):
-        return None
-    parts = [_condition_literals(arg, detections, shared) for arg in node.args]
-    return _best(parts, shared) if isinstance(node, CondAnd) else _union(parts)
+        return TRUE  # a negation holds on events that lack literals: it requires none
+    parts = [_condition_clauses(arg, detections, shared) for arg in node.args]
+    return _conj(parts, shared) if isinstance(node, CondAnd) else _disj(parts, shared)
 
 
 def _item_texts(item: FieldItem | DetectionGroup) -> Iterator[str]:
@@ -181,7 +250,8 @@ def _item_texts(item: FieldItem | DetectionGroup) -> Iterator[str]:
         for child in item.items:
             yield from _item_texts(child)
     elif not item.negated:
-        yield from (text for text in map(_test_literal, item.tests) if text is not None)
+        for clause in map(_test_clause, item.tests):
+            yield from clause or ()
 
 
 def literal_sharing(rules: Iterable[RuleIR]) -> dict[str, int]:
@@ -192,22 +262,58 @@ def literal_sharing(rules: Iterable[RuleIR]) -> dict[str, int]:
     return dict(counts)
 
 
-def rule_literals(rule: RuleIR, shared: Mapping[str, int] | None = None) -> Literals:
-    """The required literals of a whole rule, or None when it must always be evaluated.
+class _Overlay(Mapping[str, int]):
+    """``over`` in front of ``base`` without copying ``base`` (read with ``get``, per literal)."""
 
-    ``shared`` (from :func:`literal_sharing`) steers the choice between AND-ed alternatives.
+    __slots__ = ("_base", "_over")
+
+    def __init__(self, over: Mapping[str, int], base: Mapping[str, int]) -> None:
+        self._over, self._base = over, base
+
+    def get(self, key: str, default: int | None = None) -> int | None:  # type: ignore[override]
+        found = self._over.get(key)
+        return found if found is not None else self._base.get(key, default)
+
+    def __getitem__(self, key: str) -> int:
+        found = self.get(key)
+        if found is None:
+            raise KeyError(key)
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter({**self._base, **self._over})
+
+    def __len__(self) -> int:
+        return len({**self._base, **self._over})
+
+
+def rule_clauses(rule: RuleIR, shared: Mapping[str, int] | None = None) -> Clauses:
+    """The rule's required literals in conjunctive normal form, most selective clause first.
+
+    Every clause is a set of lowercase literals of which at least one occurs in the text of any
+    event the rule matches; all clauses must hold. ``()`` means the rule can match without any
+    literal and must always be evaluated. ``shared`` (from :func:`literal_sharing`) ranks the
+    clauses: the engine triggers a rule on its first clause and checks the others after the scan.
     """
-    weights = dict(shared or {})
+    weights: Mapping[str, int] = shared or {}
     # A literal inside the rule's own channel name is in every event it sees: never worth choosing.
     constant = "\n".join(channel.lower() for channel in rule.route.channels or ())
     if constant:
-        weights.update(
+        weights = _Overlay(
             {
                 text: 1 << 20
                 for group in rule.detections.values()
                 for text in _item_texts(group)
                 if text in constant
-            }
+            },
+            weights,
         )
-    detections = {name: item_literals(group, weights) for name, group in rule.detections.items()}
-    return _union(_condition_literals(condition, detections, weights) for condition in rule.conditions)
+    detections = {name: item_clauses(group, weights) for name, group in rule.detections.items()}
+    clauses = _disj((_condition_clauses(c, detections, weights) for c in rule.conditions), weights)
+    return _cheapest(clauses, weights, MAX_CLAUSES)
+
+
+def rule_literals(rule: RuleIR, shared: Mapping[str, int] | None = None) -> Literals:
+    """One set of literals of which an event must contain at least one, or None (always evaluate)."""
+    clauses = rule_clauses(rule, shared)
+    return clauses[0] if clauses else None

@@ -12,6 +12,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 from sigma.collection import SigmaCollection
@@ -30,6 +31,16 @@ from ironwatch.detect.sigma.logsource import LogsourceMap
 from ironwatch.detect.sigma.report import LoadReport, RuleFailure, RuleNote, count_statuses
 
 RULE_SUFFIXES = (".yml", ".yaml")
+
+
+# libyaml's C loader when PyYAML was built with it: YAML parsing is most of a cold load, and the
+# pure-Python SafeLoader is ~8x slower. Both build the same safe types.
+_YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def load_yaml_documents(text: str) -> list[Any]:
+    """Every YAML document in ``text`` (safe types only); raises ``yaml.YAMLError`` on bad YAML."""
+    return list(yaml.load_all(text, Loader=_YAML_LOADER))
 
 
 def _register_spec_aliases() -> None:
@@ -82,7 +93,7 @@ def _compile_file(
     file = str(path)
     result = FileResult()
     try:
-        documents = [lift_range_condition(document) for document in yaml.safe_load_all(text)]
+        documents = [lift_range_condition(document) for document in load_yaml_documents(text)]
         collection = SigmaCollection.from_dicts(
             documents, collect_errors=True, source=SigmaRuleLocation(path), resolve_references=False
         )

@@ -32,9 +32,10 @@ from ironwatch.detect.sigma.ir import (
     TimePartTest,
     ValueTest,
 )
-from ironwatch.detect.sigma.regex import compile_re2, escape_literal
+from ironwatch.detect.sigma.regex import compile_re2, escape_literal, re2_predicate
 
 Matcher = Callable[[EventView], bool]
+MAX_NEEDLE_LOOP = 4  # up to this many substrings: `in` tests; more: one RE2 alternation
 TextCheck = Callable[[str], bool]
 ScalarCheck = Callable[[object], bool]
 
@@ -47,7 +48,14 @@ def all_of(matchers: Sequence[Matcher]) -> Matcher:
         first, second = matchers
         return lambda view: first(view) and second(view)
     items = tuple(matchers)
-    return lambda view: all(matcher(view) for matcher in items)
+
+    def every(view: EventView) -> bool:
+        for matcher in items:  # noqa: SIM110 - a loop is cheaper than any()/all() over a generator
+            if not matcher(view):
+                return False
+        return True
+
+    return every
 
 
 def any_of(matchers: Sequence[Matcher]) -> Matcher:
@@ -58,7 +66,14 @@ def any_of(matchers: Sequence[Matcher]) -> Matcher:
         first, second = matchers
         return lambda view: first(view) or second(view)
     items = tuple(matchers)
-    return lambda view: any(matcher(view) for matcher in items)
+
+    def some(view: EventView) -> bool:
+        for matcher in items:  # noqa: SIM110 - a loop is cheaper than any()/all() over a generator
+            if matcher(view):
+                return True
+        return False
+
+    return some
 
 
 def _text_check(tests: Sequence[StringTest], *, anchored: bool = True) -> TextCheck:
@@ -83,17 +98,15 @@ def _text_check(tests: Sequence[StringTest], *, anchored: bool = True) -> TextCh
     elif len(contained) == 2:
         first, second = contained
         checks.append(lambda text: first in text or second in text)
+    elif 2 < len(contained) <= MAX_NEEDLE_LOOP:
+        checks.append(lambda text: any(map(text.__contains__, contained)))
     elif contained:
-        # One RE2 pass (a DFA over all needles) beats a Python loop of `in` tests.
+        # One RE2 pass (a DFA over all needles) beats a Python loop of many `in` tests.
         needles = compile_re2("|".join(escape_literal(needle) for needle in contained), "s")
-        checks.append(lambda text: needles.search(text) is not None)
+        checks.append(re2_predicate(needles))
     if globs:
         regex = compile_re2("|".join(f"(?:{glob})" for glob in globs), "s")
-        checks.append(
-            (lambda text: regex.fullmatch(text) is not None)
-            if anchored
-            else (lambda text: regex.search(text) is not None)
-        )
+        checks.append(re2_predicate(regex, anchored=anchored))
     if len(checks) == 1:
         return checks[0]
     group = tuple(checks)
@@ -158,8 +171,8 @@ def scalar_check(test: ValueTest) -> ScalarCheck:
         text_check = _text_check([test])
         return lambda raw: text_check(text_of(raw))
     if isinstance(test, RegexTest):
-        regex = compile_re2(test.pattern, test.flags)
-        return lambda raw: regex.search(text_of(raw)) is not None
+        found = re2_predicate(compile_re2(test.pattern, test.flags))
+        return lambda raw: found(raw if type(raw) is str else text_of(raw))
     if isinstance(test, NumberTest):
         number, spelled = test.value, str(test.value)
         return lambda raw: (
@@ -257,8 +270,8 @@ def _keyword_test(test: ValueTest) -> Matcher:
         pattern = test.pattern if isinstance(test, RegexTest) else test.value
         if isinstance(test, StringTest) and test.op != "glob":
             pattern = escape_literal(test.value)
-        regex = compile_re2(pattern, test.flags if isinstance(test, RegexTest) else "s")
-        return lambda view: any(regex.search(text) is not None for text in view.keyword_raw_texts())
+        found = re2_predicate(compile_re2(pattern, test.flags if isinstance(test, RegexTest) else "s"))
+        return lambda view: any(map(found, view.keyword_raw_texts()))
     raise TypeError(f"{type(test).__name__} cannot be used as a keyword")
 
 

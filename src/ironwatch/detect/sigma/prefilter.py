@@ -40,13 +40,13 @@ class HyperscanScanner:
 
     def found(self, text: str) -> set[int]:
         hits: set[int] = set()
-        add = hits.add
-
-        def on_match(index: int, start: int, end: int, flags: int, context: object) -> None:
-            add(index)
-
-        self._db.scan(text.encode(), match_event_handler=on_match)
+        self._db.scan(text.encode(), match_event_handler=_collect, context=hits)
         return hits
+
+
+def _collect(index: int, start: int, end: int, flags: int, hits: set[int]) -> None:
+    """Hyperscan match callback: record the literal (module level, so no closure per scan)."""
+    hits.add(index)
 
 
 class AhoCorasickScanner:

@@ -6,6 +6,7 @@ no fallback to Python's ``re``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import re2
@@ -36,3 +37,30 @@ def compile_re2(pattern: str, flags: str = "") -> Any:
             f"regular expression {pattern!r} is not supported by RE2: {reason}",
             hint="rewrite it without backreferences or lookaround (RE2 syntax)",
         ) from exc
+
+
+TextPredicate = Callable[[str], bool]
+
+
+def re2_predicate(compiled: Any, *, anchored: bool = False) -> TextPredicate:
+    """A yes/no test of ``compiled`` (from :func:`compile_re2`) on a text, without building a match.
+
+    google-re2's ``search`` wraps every call in a generator that maps byte offsets back to
+    characters (~3 µs); a boolean test needs none of that, so this calls the RE2 object's
+    ``Match`` on the UTF-8 bytes directly (~1 µs) and falls back to ``search`` if the binding
+    changes shape.
+    """
+    native = getattr(compiled, "_regexp", None)
+    match = getattr(native, "Match", None)
+    anchor = getattr(re2, "_Anchor", None)
+    if match is None or anchor is None:
+        if anchored:
+            return lambda text: compiled.fullmatch(text) is not None
+        return lambda text: compiled.search(text) is not None
+    mode = anchor.ANCHOR_BOTH if anchored else anchor.UNANCHORED
+
+    def test(text: str) -> bool:
+        data = text.encode()
+        return bool(match(mode, data, 0, len(data))[0][0] != -1)
+
+    return test

@@ -9,7 +9,7 @@ scanner over the latter.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ironwatch.detect.sigma.event_view import text_of
 from ironwatch.detect.sigma.ir import Route
@@ -33,66 +33,107 @@ def routing_key(event: Mapping[str, object]) -> RoutingKey:
     )
 
 
-# Fields that are the same for every event of a plan: left out of the literal scan (a rule's
-# literal found in them marks the rule as always evaluated for that plan instead).
-KEY_FIELDS = frozenset({"event.dataset", "Channel", "Provider_Name"})
-
-
 def plan_key(event: Mapping[str, object]) -> tuple[RoutingKey, str | None]:
     """The routing key plus the provider name: events sharing it share a :class:`RoutePlan`."""
     provider = event.get("Provider_Name")
     return routing_key(event), provider if isinstance(provider, str) else None
 
 
+def _scan_text(raw: object) -> str:
+    """A value that is not a str or int as scanned text: list items one per line, null as nothing."""
+    if raw is None:
+        return ""
+    if isinstance(raw, list | tuple):
+        return "\n".join(text_of(item) for item in raw if item is not None)
+    return text_of(raw)
+
+
 def event_text(event: Mapping[str, object]) -> str:
-    """The event's values (key fields excepted) as one lowercased text, for the literal scan."""
-    parts: list[str] = []
-    for key, raw in event.items():
-        if raw is None or key in KEY_FIELDS:
-            continue
-        if type(raw) is str:
-            parts.append(raw)
-        elif isinstance(raw, list | tuple):
-            parts.extend(text_of(item) for item in raw if item is not None)
-        else:
-            parts.append(text_of(raw))
-    return "\n".join(parts).lower()
+    """The event's values as one lowercased text, for the literal scan.
+
+    One scan over every field rather than one per field: keyword rules (field-less search)
+    need every value anyway, and one Hyperscan call is cheaper than many. The key fields are
+    scanned too (cheaper than skipping them): a literal inside them is in the plan's constant
+    text, so no plan scans for it.
+    """
+    return "\n".join(
+        [
+            raw if raw.__class__ is str else str(raw) if raw.__class__ is int else _scan_text(raw)
+            for raw in event.values()
+        ]
+    ).lower()
 
 
 @dataclass(frozen=True)
 class RoutePlan:
-    """Candidate rules (by index) for one routing key."""
+    """Candidate rules (by index) for one routing key.
+
+    ``literal_rules[i]`` are the rules whose first clause holds literal ``i`` of the scanner;
+    ``vetoes[rule]`` are that rule's other clauses as sets of literal indices, each of which
+    must have a hit too.
+    """
 
     always: tuple[int, ...]
     scanner: LiteralScanner | None
     literal_rules: tuple[tuple[int, ...], ...]
     size: int
+    vetoes: dict[int, tuple[frozenset[int], ...]] = field(default_factory=dict)
+    literals: tuple[str, ...] = ()  # the scanner's literals, by index
 
 
 def build_plan(
     key: RoutingKey,
     provider: str | None,
     routes: Sequence[Route],
-    literals: Sequence[frozenset[str] | None],
+    clauses: Sequence[tuple[frozenset[str], ...]],
     enabled: Sequence[bool],
     *,
     prefer_hyperscan: bool = True,
+    scanners: dict[tuple[str, ...], LiteralScanner] | None = None,
+    only: Sequence[int] | None = None,
 ) -> RoutePlan:
-    """The plan for events with ``key`` and ``provider`` over rules given as parallel sequences."""
-    constant = "\n".join(text.lower() for text in (key[0], key[1], provider) if text)
+    """The plan for events with ``key`` and ``provider`` over rules given as parallel sequences.
+
+    ``clauses`` are each rule's required-literal clauses, most selective first (see
+    :func:`ironwatch.detect.sigma.literals.rule_clauses`). A clause with a literal in the
+    plan's constant text (dataset, channel, provider, event id) always holds here and is dropped.
+    ``scanners`` caches literal databases by their literals across plans; ``only`` (ascending
+    rule indices) limits the rules looked at to those that may be admitted.
+    """
+    constant = "\n".join(str(text).lower() for text in (key[0], key[1], provider, key[2]) if text is not None)
     always: list[int] = []
-    by_literal: dict[str, list[int]] = {}
+    triggers: dict[int, frozenset[str]] = {}
+    others: dict[int, list[frozenset[str]]] = {}
     size = 0
-    for index, route in enumerate(routes):
+    for index in range(len(routes)) if only is None else only:
+        route = routes[index]
         if not enabled[index] or not route_admits(route, *key):
             continue
         size += 1
-        required = literals[index]
-        if required is None or any(literal in constant for literal in required):
+        open_clauses = [c for c in clauses[index] if not any(literal in constant for literal in c)]
+        if not open_clauses:
             always.append(index)
-        else:
-            for literal in required:
-                by_literal.setdefault(literal, []).append(index)
-    names = sorted(by_literal)
-    scanner = build_scanner(names, prefer_hyperscan=prefer_hyperscan) if names else None
-    return RoutePlan(tuple(always), scanner, tuple(tuple(by_literal[name]) for name in names), size)
+            continue
+        triggers[index] = open_clauses[0]
+        if len(open_clauses) > 1:
+            others[index] = open_clauses[1:]
+    names = sorted(
+        {literal for clause in triggers.values() for literal in clause}
+        | {literal for rest in others.values() for clause in rest for literal in clause}
+    )
+    position = {name: number for number, name in enumerate(names)}
+    by_literal: list[list[int]] = [[] for _ in names]
+    for index, clause in triggers.items():
+        for literal in clause:
+            by_literal[position[literal]].append(index)
+    vetoes = {
+        index: tuple(frozenset(position[literal] for literal in clause) for clause in rest)
+        for index, rest in others.items()
+    }
+    scanner: LiteralScanner | None = None
+    if names:
+        cache = scanners if scanners is not None else {}
+        scanner = cache.get(tuple(names))
+        if scanner is None:
+            scanner = cache[tuple(names)] = build_scanner(names, prefer_hyperscan=prefer_hyperscan)
+    return RoutePlan(tuple(always), scanner, tuple(map(tuple, by_literal)), size, vetoes, tuple(names))
