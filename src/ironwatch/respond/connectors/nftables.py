@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import socket
+from abc import abstractmethod
 from pathlib import Path
 from typing import Any
 
@@ -105,8 +106,9 @@ class _Blocker(ActionConnector[Any, FirewallConfig]):
     undoable = True
     config_model = FirewallConfig
 
+    @abstractmethod
     def addresses(self, inputs: Any, context: ActionContext) -> list[str]:
-        raise NotImplementedError
+        """The addresses this blocker's ruleset names (a block's target, or a host's own)."""
 
     def _ruleset(self, template: str, addresses: list[str], context: ActionContext) -> str:
         v4, v6 = split_families(addresses)
