@@ -105,6 +105,7 @@ def mixed_line(lane: str, i: int) -> bytes:
 
 
 LINES = {"alert-storm": auth_line, "realistic": mixed_line}
+SUSTAINED = "syslog TCP sustained"
 
 
 # --- senders (run as child processes so they do not share a GIL with the poller) -------------------
@@ -451,15 +452,16 @@ def flat_verdict(samples: list[tuple[float, int]], window: float = 300.0) -> tup
 
 def memory_curve(console: Console, memory: Memory, depths: dict[int, int]) -> None:
     """The sustained lane's VmRSS samples as a table with a bar per sample (and the spool depth)."""
-    samples = [(t, kb) for t, lane, kb in memory.samples if lane == "sustained"]
-    if not samples:
+    indexed = [(i, t, kb) for i, (t, lane, kb) in enumerate(memory.samples) if lane == SUSTAINED]
+    if not indexed:
         return
+    samples = [(t, kb) for _, t, kb in indexed]
     t0 = samples[0][0]
     peak = max(kb for _, kb in samples)
     chart = Table(title=f"server VmRSS every {memory.interval:g} s under sustained load", show_lines=False)
     for column in ("t (s)", "RSS MiB", "spool depth", ""):
         chart.add_column(column, justify="right" if column else "left")
-    for index, (t, kb) in enumerate(samples):
+    for index, t, kb in indexed:
         bar = "█" * max(1, round(60 * kb / peak))
         depth = depths.get(index)
         chart.add_row(f"{t - t0:.0f}", f"{kb / 1024:.1f}", "" if depth is None else f"{depth:,}", bar)
@@ -563,6 +565,10 @@ def main() -> None:
     parser.add_argument(
         "--sample-serve", type=Path, help="run serve under benchmarks/sample_serve.py, stacks to this file"
     )
+    parser.add_argument(
+        "--trace-allocations", type=float, metavar="SECONDS",
+        help="with --sample-serve: Python allocation growth from SECONDS in to the end instead of stacks",
+    )  # fmt: skip
     parser.add_argument("--send", choices=["tcp", "relp", "http"], help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--token", help=argparse.SUPPRESS)
@@ -596,7 +602,10 @@ def main() -> None:
         runner = [sys.executable, "-m", "ironwatch"]
         if args.sample_serve:
             sampler = str(Path(__file__).with_name("sample_serve.py"))
-            runner = [sys.executable, sampler, "--out", str(args.sample_serve.resolve()), "--"]
+            runner = [sys.executable, sampler, "--out", str(args.sample_serve.resolve())]
+            if args.trace_allocations:
+                runner += ["--tracemalloc", str(args.trace_allocations)]
+            runner.append("--")
         command = [
             *runner, "serve", "--host", "127.0.0.1", "--port", str(api_port),
             "--syslog-tcp", f"127.0.0.1:{tcp_port}", "--relp", f"127.0.0.1:{relp_port}",
@@ -624,7 +633,6 @@ def main() -> None:
             with httpx.Client(base_url=base, headers={"authorization": f"Bearer {token}"}, timeout=30) as api:
                 if "sustained" in wanted:
                     memory.interval = args.sample_seconds
-                    memory.lane = "sustained"
                     console.print(
                         f"sustained TCP lane: {args.rate:,.0f} msg/s ({args.mix}) for {args.minutes:g} min"
                     )
@@ -636,7 +644,7 @@ def main() -> None:
                         target=probe_depth, args=(base, token, memory, depths), daemon=True
                     )
                     depth_probe.start()
-                    lanes["t"] = run_lane("syslog TCP sustained", "msg", sustained_args, api, memory)
+                    lanes["t"] = run_lane(SUSTAINED, "msg", sustained_args, api, memory)
                 if "tcp" in wanted:
                     tcp_seconds = args.tcp_seconds or args.seconds
                     console.print(f"TCP lane ({tcp_seconds:g} s), load {load()}")

@@ -1,6 +1,7 @@
-"""A poor man's sampling profiler for ``ironwatch serve`` (no py-spy on this machine): runs ``serve``
-in this process with a thread that records every thread's Python stack every few milliseconds, and
-on exit (SIGTERM/SIGINT) writes the functions seen most, by own time and by inclusive time, per thread.
+"""A poor man's sampling profiler (or allocation tracer) for ``ironwatch serve`` (no py-spy on this
+machine): runs ``serve`` in this process with a thread that records every thread's Python stack every
+few milliseconds, and on exit (SIGTERM/SIGINT) writes the functions seen most, by own time and by
+inclusive time, per thread.
 
     PYTHONPATH=src python benchmarks/sample_serve.py --out /tmp/serve-samples.txt -- serve --port ...
 
@@ -16,6 +17,7 @@ import signal
 import sys
 import threading
 import time
+import tracemalloc
 from collections import Counter
 from pathlib import Path
 from types import FrameType
@@ -68,24 +70,60 @@ class Sampler:
         out.write_text("\n".join(lines) + "\n")
 
 
+class AllocationGrowth:
+    """Python allocations alive at exit minus those alive ``after`` seconds in, by source line."""
+
+    def __init__(self, after: float) -> None:
+        self.after = after
+        self.first: tracemalloc.Snapshot | None = None
+        tracemalloc.start(1)
+
+    def first_snapshot(self) -> None:
+        time.sleep(self.after)
+        self.first = tracemalloc.take_snapshot()
+
+    def write(self, out: Path, top: int = 25) -> None:
+        last = tracemalloc.take_snapshot()
+        current, peak = tracemalloc.get_traced_memory()
+        lines = [f"traced Python memory at exit {current / 2**20:.1f} MiB, peak {peak / 2**20:.1f} MiB"]
+        if self.first is not None:
+            lines.append(f"growth from {self.after:g} s to exit, by line:")
+            for stat in last.compare_to(self.first, "lineno")[:top]:
+                size, count = stat.size_diff / 2**20, stat.count_diff
+                lines.append(f"{size:+8.2f} MiB {count:+9d} blocks  {stat.traceback}")
+        lines.append("largest at exit, by line:")
+        for stat in last.statistics("lineno")[:top]:
+            lines.append(f"{stat.size / 2**20:8.2f} MiB {stat.count:9d} blocks  {stat.traceback}")
+        out.write_text("\n".join(lines) + "\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--interval", type=float, default=0.005)
+    parser.add_argument(
+        "--tracemalloc", type=float, metavar="SECONDS",
+        help="instead of stacks: trace Python allocations, snapshot after SECONDS and at exit, write the"
+        " growth between them by line (what Python objects the server keeps accumulating)",
+    )  # fmt: skip
     parser.add_argument("argv", nargs=argparse.REMAINDER)
     args = parser.parse_args()
     argv = args.argv[1:] if args.argv[:1] == ["--"] else args.argv
-    sampler = Sampler(args.interval)
-    thread = threading.Thread(target=sampler.run, name="sampler", daemon=True)
-    thread.start()
     started = time.monotonic()
+    if args.tracemalloc:
+        watch = AllocationGrowth(args.tracemalloc)
+        threading.Thread(target=watch.first_snapshot, name="tracemalloc", daemon=True).start()
+        atexit.register(lambda: watch.write(args.out))
+    else:
+        sampler = Sampler(args.interval)
+        threading.Thread(target=sampler.run, name="sampler", daemon=True).start()
 
-    def finish() -> None:
-        sampler.stop.set()
-        sampler.write(args.out)
-        print(f"samples of {time.monotonic() - started:.0f} s written to {args.out}", file=sys.stderr)
+        def finish() -> None:
+            sampler.stop.set()
+            sampler.write(args.out)
+            print(f"samples of {time.monotonic() - started:.0f} s written to {args.out}", file=sys.stderr)
 
-    atexit.register(finish)
+        atexit.register(finish)
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM unwinds like Ctrl-C: atexit runs
 
     from ironwatch.cli.main import app  # imported after the sampler starts, to see start-up too
