@@ -22,7 +22,7 @@ from ironwatch.detect.sigma.ir import RuleIR, from_plain, to_plain
 from ironwatch.detect.sigma.logsource import LogsourceMap
 from ironwatch.detect.sigma.report import RuleFailure
 
-COMPILER_VERSION = "3"
+COMPILER_VERSION = "4"  # 4: null values shown as `null` in detection texts
 
 
 @dataclass
