@@ -114,6 +114,11 @@ class Engine:
     def rules(self) -> tuple[RuleIR, ...]:
         return tuple(compiled.ir for compiled in self._rules)
 
+    @property
+    def route_plans(self) -> int:
+        """How many route plans (one per routing key seen) are built and kept."""
+        return len(self._plans)
+
     def set_enabled(self, rule_id: str, enabled: bool) -> None:
         """Enable or disable a rule by id; raises NotFoundError for an unknown id."""
         position = self._index.get(rule_id)
