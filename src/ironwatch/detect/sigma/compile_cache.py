@@ -60,6 +60,10 @@ class CompileCache:
         digest = hashlib.sha256(self._salt + str(path).encode() + b"\0" + data).hexdigest()
         return self._root / digest[:2] / f"{digest}.json"
 
+    def has(self, path: Path, data: bytes) -> bool:
+        """Whether an entry for this file content exists (without reading it)."""
+        return self._path(path, data).is_file()
+
     def get(self, path: Path, data: bytes) -> FileResult | None:
         """The cached result for this file content, or None (missing or unreadable entries)."""
         try:

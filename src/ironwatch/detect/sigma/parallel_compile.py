@@ -44,6 +44,11 @@ def worker_count(files: int, requested: int | None = None) -> int:
     return max(1, min(available_cpus(), files // MIN_FILES_PER_WORKER))
 
 
+def pool_allowed() -> bool:
+    """Whether this process may fork workers: only while it runs a single thread."""
+    return threading.active_count() == 1
+
+
 def _start_worker(compile_one: CompileOne) -> None:
     global _worker_compile
     _worker_compile = compile_one
@@ -59,7 +64,7 @@ def compile_files(
     jobs: Sequence[tuple[str, str]], compile_one: CompileOne, *, workers: int
 ) -> list[FileResult]:
     """``compile_one(path, text)`` for every job, in order, on up to ``workers`` processes."""
-    if workers <= 1 or len(jobs) < 2 or threading.active_count() > 1:
+    if workers <= 1 or len(jobs) < 2 or not pool_allowed():
         return [compile_one(path, text) for path, text in jobs]
     chunk = max(1, len(jobs) // (workers * 8))  # a few chunks per worker keeps both busy to the end
     try:
