@@ -75,6 +75,7 @@ def test_a_cold_load_of_many_files_compiles_them_on_a_pool_with_the_same_result(
         return real(jobs, compile_one, workers=workers)  # type: ignore[arg-type]
 
     monkeypatch.setattr(rule_loading, "worker_count", lambda files: 2)  # as for 400+ files
+    monkeypatch.setattr(rule_loading, "pool_allowed", lambda: True)  # even if a test left a thread
     monkeypatch.setattr(rule_loading, "compile_files", spy)
     with runtime.uow(OPERATOR, write=True) as uow:
         summary = rule_loading.load_rule_paths(uow, [RULES], cache_dir=tmp_path / "cache")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import multiprocessing.queues
 import os
 import threading
 from pathlib import Path
@@ -86,7 +88,8 @@ def _pids(results: list[FileResult]) -> set[int]:
     return {int(result.failures[0].reason) for result in results}
 
 
-def test_jobs_run_in_worker_processes_and_keep_their_order() -> None:
+def test_jobs_run_in_worker_processes_and_keep_their_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel_compile, "pool_allowed", lambda: True)  # even if a test left a thread
     jobs = [(f"file{number}.yml", "") for number in range(40)]
     results = compile_files(jobs, _where_compiled, workers=2)
     assert [result.failures[0].location.file for result in results] == [path for path, _ in jobs]
@@ -103,6 +106,19 @@ def test_a_threaded_process_compiles_in_place() -> None:
         release.set()
         helper.join()
     assert _pids(results) == {os.getpid()}
+
+
+def _report_pool_allowed(answers: multiprocessing.queues.Queue[bool]) -> None:
+    answers.put(parallel_compile.pool_allowed())
+
+
+def test_a_daemonic_worker_compiles_in_place() -> None:
+    context = multiprocessing.get_context("fork")
+    answers: multiprocessing.queues.Queue[bool] = context.Queue()
+    child = context.Process(target=_report_pool_allowed, args=(answers,), daemon=True)
+    child.start()
+    child.join(30)
+    assert answers.get(timeout=5) is False
 
 
 def test_worker_count(monkeypatch: pytest.MonkeyPatch) -> None:

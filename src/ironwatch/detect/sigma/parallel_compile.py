@@ -45,8 +45,9 @@ def worker_count(files: int, requested: int | None = None) -> int:
 
 
 def pool_allowed() -> bool:
-    """Whether this process may fork workers: only while it runs a single thread."""
-    return threading.active_count() == 1
+    """Whether this process may fork workers: only while it runs a single thread, and not as a
+    daemonic multiprocessing worker (which may not have children)."""
+    return threading.active_count() == 1 and not multiprocessing.current_process().daemon
 
 
 def _start_worker(compile_one: CompileOne) -> None:
