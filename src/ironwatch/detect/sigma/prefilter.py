@@ -26,8 +26,8 @@ class LiteralScanner(Protocol):
 class HyperscanScanner:
     """A block-mode Hyperscan literal database; each literal reported at most once per scan.
 
-    The literals are compiled caseless, so ASCII text is scanned as given (no ``lower()``, about
-    1 us per event saved). Hyperscan's caseless covers ASCII letters only, and Python lowercases
+    The literals are compiled caseless, so ASCII text is scanned as given, without ``lower()``.
+    Hyperscan's caseless covers ASCII letters only, and Python lowercases
     some non-ASCII characters to ASCII ones (the Kelvin sign to ``k``) or to other non-ASCII ones
     (``É`` to ``é``), so text that is not pure ASCII is lowercased first, as before: the hits are
     exactly those of the lowercase literals in the lowercased text either way.
