@@ -22,7 +22,10 @@ from ironwatch.detect.sigma.ir import RuleIR, from_plain, to_plain
 from ironwatch.detect.sigma.logsource import LogsourceMap
 from ironwatch.detect.sigma.report import RuleFailure
 
-COMPILER_VERSION = "4"  # 4: null values shown as `null` in detection texts
+# Not bumped when null values began to read `null` in detection texts (they held a memory
+# address): only the explanation text differs, and a bump would leave every stored compiled form
+# of an unchanged file to be recompiled from its text on each rule-set build.
+COMPILER_VERSION = "3"
 
 
 @dataclass
