@@ -64,6 +64,34 @@ def test_load_keeps_compiled_and_failed_rules_with_file_and_reason(runtime: Runt
     assert audited == 5
 
 
+def test_a_cold_load_of_many_files_compiles_them_on_a_pool_with_the_same_result(
+    runtime: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pooled: list[int] = []
+    real = rule_loading.compile_files
+
+    def spy(jobs: list[tuple[str, str]], compile_one: object, *, workers: int) -> object:
+        pooled.append(len(jobs))
+        return real(jobs, compile_one, workers=workers)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(rule_loading, "worker_count", lambda files: 2)  # as for 400+ files
+    monkeypatch.setattr(rule_loading, "pool_allowed", lambda: True)  # even if a test left a thread
+    monkeypatch.setattr(rule_loading, "compile_files", spy)
+    with runtime.uow(OPERATOR, write=True) as uow:
+        summary = rule_loading.load_rule_paths(uow, [RULES], cache_dir=tmp_path / "cache")
+        uow.commit()
+    assert pooled == [5], "the five files are compiled on the pool, once"
+    assert (summary.files, summary.compiled, summary.failed, summary.added) == (5, 2, 3, 5)
+    assert {Path(p.path).name for p in summary.problems} == {
+        "bad_condition.yml",
+        "backreference.yml",
+        "not_yaml.yml",
+    }
+    assert len(list((tmp_path / "cache").rglob("*.json"))) == 5
+    with runtime.uow(OPERATOR) as uow:
+        assert {rule.id for rule in active_rules(uow).ruleset.rules} == {FAILED_PASSWORD, ROOT_LOGIN}
+
+
 def test_reload_skips_unchanged_files_and_replaces_changed_ones(runtime: Runtime, tmp_path: Path) -> None:
     folder = tmp_path / "rules"
     shutil.copytree(RULES, folder, ignore=shutil.ignore_patterns("broken"))

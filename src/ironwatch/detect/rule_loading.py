@@ -25,8 +25,9 @@ from ironwatch.core.permissions import Permission
 from ironwatch.detect.rule_records import RuleRecord, records_for_file, unreadable_file_record
 from ironwatch.detect.rule_set import bump_rule_set
 from ironwatch.detect.sigma.compile_cache import COMPILER_VERSION, CompileCache
-from ironwatch.detect.sigma.loader import rule_files
+from ironwatch.detect.sigma.loader import compile_rule_file, rule_files
 from ironwatch.detect.sigma.logsource import LogsourceMap
+from ironwatch.detect.sigma.parallel_compile import compile_files, pool_allowed, worker_count
 from ironwatch.store.tables import CompiledRuleRow, DetectionRuleRow
 from ironwatch.store.uow import UnitOfWork
 
@@ -113,6 +114,27 @@ def _apply(row: DetectionRuleRow, record: RuleRecord, path: str, text: str, dige
     row.sha256 = digest
 
 
+def _unchanged(by_path: dict[str, list[str]], path: str, digest: str) -> bool:
+    """Whether every stored rule of ``path`` came from text with this digest (the file is skipped)."""
+    return bool(by_path.get(path)) and all(stored == digest for stored in by_path[path])
+
+
+def _compile_into_cache(cache: CompileCache, sources: Sequence[tuple[str, str]]) -> None:
+    """Compile the files the cache lacks on one process per CPU, when there are many (a cold load).
+
+    The per-file loop below then reads them from the cache; with few files, or in a process
+    that runs threads (``serve``), nothing is done here and the loop compiles in place.
+    """
+    misses = [(path, text) for path, text in sources if not cache.has(Path(path), text.encode("utf-8"))]
+    workers = worker_count(len(misses))
+    if workers < 2 or not pool_allowed():
+        return
+    for (path, text), result in zip(
+        misses, compile_files(misses, compile_rule_file, workers=workers), strict=True
+    ):
+        cache.put(Path(path), text.encode("utf-8"), result)
+
+
 def load_rule_sources(
     uow: UnitOfWork,
     sources: Sequence[tuple[str, str]],
@@ -150,11 +172,20 @@ def load_rule_sources(
     for _, path, digest in known.values():
         by_path.setdefault(path, []).append(digest)
     cache = CompileCache(cache_dir, {}, LogsourceMap()) if cache_dir is not None else None
+    if cache is not None:
+        changed = [
+            (path, text)
+            for path, text in sources
+            if not _unchanged(by_path, path, sha256_hex(text.encode("utf-8")))
+        ]
+        begun = time.perf_counter()
+        _compile_into_cache(cache, changed)
+        summary.compile_seconds += time.perf_counter() - begun
     uow.set_action("detection_rule.load")
     files: list[tuple[str, str, str, list[RuleRecord]]] = []
     for path, text in sources:
         digest = sha256_hex(text.encode("utf-8"))
-        if by_path.get(path) and all(d == digest for d in by_path[path]):
+        if _unchanged(by_path, path, digest):
             summary.unchanged_files += 1
             if progress:
                 progress(path)

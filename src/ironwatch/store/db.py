@@ -14,7 +14,12 @@ from ironwatch.core.errors import ConfigurationError
 
 
 def _sqlite_setup(engine: Engine) -> None:
-    """WAL, foreign keys, a busy timeout, and ``BEGIN IMMEDIATE`` for writing transactions.
+    """WAL, ``synchronous=FULL``, foreign keys, a busy timeout, ``BEGIN IMMEDIATE`` for writers.
+
+    ``FULL``: a commit is on disk when it returns. The log server deletes a batch's frames from its
+    spool once the events' transaction has committed here, so with ``NORMAL`` (WAL synced only at
+    checkpoints) a power cut could lose events whose frames were already gone; the audit trail and
+    incident changes get the same guarantee. Measured ~0.2 ms per commit on this machine's disk.
 
     pysqlite's own transaction handling is switched off (the SQLAlchemy recipe) so that a
     writing unit of work takes the write lock when it starts: two writers never both read the
@@ -26,7 +31,7 @@ def _sqlite_setup(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()

@@ -22,6 +22,9 @@ from ironwatch.detect.sigma.ir import RuleIR, from_plain, to_plain
 from ironwatch.detect.sigma.logsource import LogsourceMap
 from ironwatch.detect.sigma.report import RuleFailure
 
+# Not bumped when null values began to read `null` in detection texts (they held a memory
+# address): only the explanation text differs, and a bump would leave every stored compiled form
+# of an unchanged file to be recompiled from its text on each rule-set build.
 COMPILER_VERSION = "3"
 
 
@@ -59,6 +62,10 @@ class CompileCache:
     def _path(self, path: Path, data: bytes) -> Path:
         digest = hashlib.sha256(self._salt + str(path).encode() + b"\0" + data).hexdigest()
         return self._root / digest[:2] / f"{digest}.json"
+
+    def has(self, path: Path, data: bytes) -> bool:
+        """Whether an entry for this file content exists (without reading it)."""
+        return self._path(path, data).is_file()
 
     def get(self, path: Path, data: bytes) -> FileResult | None:
         """The cached result for this file content, or None (missing or unreadable entries)."""

@@ -22,6 +22,7 @@ from sigma.conditions import (
 from sigma.exceptions import SigmaError
 from sigma.modifiers import reverse_modifier_mapping
 from sigma.rule import SigmaDetection, SigmaDetectionItem, SigmaRule
+from sigma.types import SigmaNull
 
 from ironwatch.core.errors import SourceLocation, ValidationError
 from ironwatch.detect.sigma.event_ids import narrow_route
@@ -44,7 +45,12 @@ from ironwatch.detect.sigma.values import value_tests
 def _item_text(item: SigmaDetectionItem) -> str:
     modifiers = "".join("|" + reverse_modifier_mapping.get(m.__name__, m.__name__) for m in item.modifiers)
     originals = item.original_value if item.original_value is not None else item.value
-    shown = ", ".join(str(getattr(value, "original", value)) for value in originals)
+    # SigmaNull has no str() of its own: its default repr holds a memory address, which made the
+    # text (and the compiled form) differ from one compile to the next.
+    shown = ", ".join(
+        "null" if isinstance(value, SigmaNull) else str(getattr(value, "original", value))
+        for value in originals
+    )
     return f"{item.field or 'keywords'}{modifiers}: {shown}" if item.field else f"keyword: {shown}"
 
 

@@ -19,12 +19,19 @@ except ImportError:  # pragma: no cover - depends on the platform's wheels
 
 class LiteralScanner(Protocol):
     def found(self, text: str) -> set[int]:
-        """Indices of the literals that occur in ``text``."""
+        """Indices of the (lowercase) literals that occur in ``text`` lowercased (any case given)."""
         ...
 
 
 class HyperscanScanner:
-    """A block-mode Hyperscan literal database; each literal reported at most once per scan."""
+    """A block-mode Hyperscan literal database; each literal reported at most once per scan.
+
+    The literals are compiled caseless, so ASCII text is scanned as given, without ``lower()``.
+    Hyperscan's caseless covers ASCII letters only, and Python lowercases
+    some non-ASCII characters to ASCII ones (the Kelvin sign to ``k``) or to other non-ASCII ones
+    (``É`` to ``é``), so text that is not pure ASCII is lowercased first, as before: the hits are
+    exactly those of the lowercase literals in the lowercased text either way.
+    """
 
     def __init__(self, literals: Sequence[str]) -> None:
         if hyperscan is None:
@@ -34,13 +41,14 @@ class HyperscanScanner:
             expressions=[literal.encode() for literal in literals],
             ids=list(range(len(literals))),
             elements=len(literals),
-            flags=hyperscan.HS_FLAG_SINGLEMATCH,
+            flags=hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_CASELESS,
             literal=True,
         )
 
     def found(self, text: str) -> set[int]:
         hits: set[int] = set()
-        self._db.scan(text.encode(), match_event_handler=_collect, context=hits)
+        data = text.encode() if text.isascii() else text.lower().encode()
+        self._db.scan(data, match_event_handler=_collect, context=hits)
         return hits
 
 
@@ -59,7 +67,7 @@ class AhoCorasickScanner:
         self._automaton.make_automaton()
 
     def found(self, text: str) -> set[int]:
-        return {index for _end, index in self._automaton.iter(text)}
+        return {index for _end, index in self._automaton.iter(text.lower())}
 
 
 class EmptyScanner:

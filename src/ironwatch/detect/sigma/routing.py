@@ -49,7 +49,7 @@ def _scan_text(raw: object) -> str:
 
 
 def event_text(event: Mapping[str, object]) -> str:
-    """The event's values as one lowercased text, for the literal scan.
+    """The event's values as one text, for the literal scan (the scanner matches caseless).
 
     One scan over every field rather than one per field: keyword rules (field-less search)
     need every value anyway, and one Hyperscan call is cheaper than many. The key fields are
@@ -61,7 +61,7 @@ def event_text(event: Mapping[str, object]) -> str:
             raw if raw.__class__ is str else str(raw) if raw.__class__ is int else _scan_text(raw)
             for raw in event.values()
         ]
-    ).lower()
+    )
 
 
 @dataclass(frozen=True)

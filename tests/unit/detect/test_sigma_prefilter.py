@@ -1,0 +1,45 @@
+"""The literal scanners report exactly the literals found in the lowercased text, in any case given."""
+
+from __future__ import annotations
+
+import pytest
+
+from ironwatch.detect.sigma import prefilter
+from ironwatch.detect.sigma.prefilter import AhoCorasickScanner, HyperscanScanner, LiteralScanner
+
+LITERALS = ["cmd.exe", "kernel", "café", "élan", "®", "\\windows\\", "`", "i\u0307stanbul"]
+TEXTS = [
+    "C:\\WINDOWS\\System32\\CMD.EXE /c whoami",  # ASCII, scanned as given
+    "\u212aERNEL32.DLL",  # the Kelvin sign lowercases to an ASCII k
+    "CAFÉ ÉLAN",  # non-ASCII capitals lowercase to the literals' letters
+    "Microsoft® Windows®",
+    "\u0130STANBUL",  # the dotted capital I lowercases to i + combining dot
+    "powershell `i`e`x",
+    "nothing here",
+    "",
+]
+
+
+def _expected(text: str) -> set[int]:
+    lowered = text.lower()
+    return {index for index, literal in enumerate(LITERALS) if literal in lowered}
+
+
+SCANNERS: list[type[LiteralScanner]] = [AhoCorasickScanner]
+if prefilter.hyperscan is not None:
+    SCANNERS.append(HyperscanScanner)
+
+
+@pytest.mark.parametrize("scanner_type", SCANNERS)
+@pytest.mark.parametrize("text", TEXTS)
+def test_scanner_hits_equal_substring_search_of_lowercased_text(
+    scanner_type: type[LiteralScanner], text: str
+) -> None:
+    scanner = scanner_type(LITERALS)  # type: ignore[call-arg]
+    assert scanner.found(text) == _expected(text)
+
+
+def test_expected_hits_cover_the_tricky_cases() -> None:
+    assert _expected(TEXTS[1]) == {1}
+    assert _expected(TEXTS[2]) == {2, 3}
+    assert _expected(TEXTS[4]) == {7}
