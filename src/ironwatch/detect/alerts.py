@@ -60,17 +60,15 @@ def record_alerts(
     now = uow.clock.now()
     by_key: dict[str, AlertRow] = {}
     results: list[Recorded] = []
+    latest = _latest_alerts(uow, matches, now, dedup_window)
     for match in matches:
         seen = _seen_at(match, now)
         row = by_key.get(match.dedup_key)
         new = False
         if row is None:
-            row = uow.session.scalars(
-                select(AlertRow)
-                .where(AlertRow.dedup_key == match.dedup_key, AlertRow.last_seen >= seen - dedup_window)
-                .order_by(AlertRow.last_seen.desc())
-                .limit(1)
-            ).first()
+            stored = latest.get(match.dedup_key)
+            # the newest alert of the key is within the window of this match, or none is
+            row = stored if stored is not None and stored.last_seen >= seen - dedup_window else None
         if row is None:
             new = True
             row = AlertRow(
@@ -126,6 +124,32 @@ def record_alerts(
         ids = [r.alert.id for r in _last_per_alert(results)]
         uow.publish(DomainEvent("alert.batch_recorded", ids[0], {"alert_ids": ids}))
     return results
+
+
+#: dedup keys per lookup query (SQLite allows 32,766 bound parameters; stay far below)
+LOOKUP_CHUNK = 500
+
+
+def _latest_alerts(
+    uow: UnitOfWork, matches: Sequence[Match], now: datetime, dedup_window: timedelta
+) -> dict[str, AlertRow]:
+    """The newest stored alert of each dedup key that any match may repeat: one query per chunk of
+    keys for the whole batch, not one per match (the dedup index ``(dedup_key, last_seen)`` serves it)."""
+    if not matches:
+        return {}
+    since = min(_seen_at(m, now) for m in matches) - dedup_window
+    keys = sorted({m.dedup_key for m in matches})
+    latest: dict[str, AlertRow] = {}
+    for start in range(0, len(keys), LOOKUP_CHUNK):
+        chunk = keys[start : start + LOOKUP_CHUNK]
+        rows = uow.session.scalars(
+            select(AlertRow)
+            .where(AlertRow.dedup_key.in_(chunk), AlertRow.last_seen >= since)
+            .order_by(AlertRow.last_seen.desc(), AlertRow.id)
+        ).all()
+        for row in rows:
+            latest.setdefault(row.dedup_key, row)
+    return latest
 
 
 def _last_per_alert(results: list[Recorded]) -> list[Recorded]:

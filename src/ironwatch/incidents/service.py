@@ -6,6 +6,7 @@ the actor; every write is audited by the store.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -321,6 +322,55 @@ def add_observable(uow: UnitOfWork, key: str, data: s.ObservableCreate) -> tuple
     uow.session.add(row)
     uow.flush()
     return row, True
+
+
+#: observable values per lookup query in ``add_observables``
+_OBSERVABLE_CHUNK = 500
+
+
+def add_observables(
+    uow: UnitOfWork, key: str, items: Sequence[s.ObservableCreate]
+) -> list[tuple[ObservableRow, bool]]:
+    """Attach many observables at once, as ``add_observable`` each in turn would (an equal one already
+    there, or earlier in ``items``, is returned as is) but with one lookup per chunk and one flush.
+
+    An item that is no valid observable raises ``ValidationError`` before anything is added; callers
+    that skip such values validate with ``core.observables.normalise_observable`` first.
+    """
+    uow.principal.require(Permission.INCIDENT_TASK)
+    incident = find_incident(uow, key)
+    wanted = [(item, normalise_observable(item.type, item.value)) for item in items]
+    values = sorted({o.value for _, o in wanted})
+    known: dict[tuple[str, str], ObservableRow] = {}
+    for start in range(0, len(values), _OBSERVABLE_CHUNK):
+        rows = uow.session.scalars(
+            select(ObservableRow).where(
+                ObservableRow.incident_id == incident.id,
+                ObservableRow.value.in_(values[start : start + _OBSERVABLE_CHUNK]),
+            )
+        ).all()
+        known.update({(r.type, r.value): r for r in rows})
+    results: list[tuple[ObservableRow, bool]] = []
+    now = uow.clock.now()
+    for item, observable in wanted:
+        existing = known.get((observable.type.value, observable.value))
+        if existing is not None:
+            results.append((existing, False))
+            continue
+        row = ObservableRow(
+            id=new_id(),
+            incident_id=incident.id,
+            type=observable.type.value,
+            value=observable.value,
+            note=item.note,
+            tlp=item.tlp.value if item.tlp else None,
+            created_at=now,
+        )
+        uow.session.add(row)
+        known[(row.type, row.value)] = row
+        results.append((row, True))
+    uow.flush()
+    return results
 
 
 def add_member(uow: UnitOfWork, key: str, data: s.MemberAdd) -> IncidentMemberRow:

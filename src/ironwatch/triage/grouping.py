@@ -9,7 +9,7 @@ same groups and creates nothing new.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime
 
 from sqlalchemy import or_, select
@@ -65,13 +65,22 @@ def event_hosts(uow: UnitOfWork, alert: AlertRow) -> list[str]:
     return sorted(str(h) for h in rows if h)
 
 
-def _values(alert: AlertRow) -> dict[str, str]:
+def own_values(alert: AlertRow) -> dict[str, str]:
+    """The alert's own grouping values: its entities under triage's names, its rule and its kind."""
     return {**canonical_entities(alert.entities), "rule_id": alert.rule_id, "kind": alert.kind}
 
 
 def _matches(plan: Plan, alert: AlertRow, group: AlertGroupRow) -> bool:
-    mine = _values(alert)
-    theirs = group.entities
+    return matches_entities(plan, alert, group.entities)
+
+
+def matches_entities(plan: Plan, alert: AlertRow, theirs: Mapping[str, Collection[str]]) -> bool:
+    """Whether ``alert`` belongs with a group whose entity values are ``theirs`` (name -> values).
+
+    Every way to match needs one of the alert's own values (``own_values``) under the same name in
+    ``theirs``, so an index by (name, value) finds every group that can match.
+    """
+    mine = own_values(alert)
     for parts in plan.settings.grouping.key_parts():
         if all(part in mine and mine[part] in theirs.get(part, ()) for part in parts):
             return True
@@ -82,19 +91,38 @@ def _matches(plan: Plan, alert: AlertRow, group: AlertGroupRow) -> bool:
     return correlated and shares_entity
 
 
+def alert_values(uow: UnitOfWork, alert: AlertRow) -> dict[str, set[str]]:
+    """What ``alert`` adds to its group's entities: its own values (entities, rule, kind), the hosts
+    of its events a correlation did not name, and the rules a correlation correlates."""
+    added = {name: {value} for name, value in own_values(alert).items()}
+    hosts = event_hosts(uow, alert)
+    if hosts:
+        added.setdefault("host", set()).update(hosts)
+    correlates = correlated_rules(alert)
+    if correlates:
+        added.setdefault("correlates", set()).update(correlates)
+    return added
+
+
+def open_groups_since(uow: UnitOfWork, since: datetime) -> list[AlertGroupRow]:
+    """Groups active since ``since`` with no incident or an open one, oldest first."""
+    open_states = [s.value for s in OPEN_STATES]
+    return list(
+        uow.session.scalars(
+            select(AlertGroupRow)
+            .outerjoin(IncidentRow, IncidentRow.id == AlertGroupRow.incident_id)
+            .where(
+                AlertGroupRow.last_seen >= since,
+                or_(AlertGroupRow.incident_id.is_(None), IncidentRow.status.in_(open_states)),
+            )
+            .order_by(AlertGroupRow.first_seen, AlertGroupRow.id)
+        ).all()
+    )
+
+
 def find_group(uow: UnitOfWork, plan: Plan, alert: AlertRow) -> AlertGroupRow | None:
     """The open group ``alert`` belongs to, or None (oldest first, so the choice is deterministic)."""
-    since = alert.first_seen - plan.settings.grouping.window
-    open_states = [s.value for s in OPEN_STATES]
-    candidates = uow.session.scalars(
-        select(AlertGroupRow)
-        .outerjoin(IncidentRow, IncidentRow.id == AlertGroupRow.incident_id)
-        .where(
-            AlertGroupRow.last_seen >= since,
-            or_(AlertGroupRow.incident_id.is_(None), IncidentRow.status.in_(open_states)),
-        )
-        .order_by(AlertGroupRow.first_seen, AlertGroupRow.id)
-    ).all()
+    candidates = open_groups_since(uow, alert.first_seen - plan.settings.grouping.window)
     return next((g for g in candidates if _matches(plan, alert, g)), None)
 
 
@@ -119,15 +147,9 @@ def join_group(uow: UnitOfWork, alert: AlertRow, group: AlertGroupRow | None) ->
     else:
         fresh = False
     before = {n: set(group.entities.get(n, ())) for n in ENTITY_NAMES}
-    values = _values(alert)
     merged = {k: set(v) for k, v in group.entities.items()}
-    for name, value in values.items():
-        merged.setdefault(name, set()).add(value)
-    for host in event_hosts(uow, alert):
-        merged.setdefault("host", set()).add(host)
-    correlates = correlated_rules(alert)
-    if correlates:
-        merged.setdefault("correlates", set()).update(correlates)
+    for name, values in alert_values(uow, alert).items():
+        merged.setdefault(name, set()).update(values)
     group.entities = {k: sorted(v) for k, v in sorted(merged.items())}
     group.rule_ids = sorted({*group.rule_ids, alert.rule_id})
     if alert.group_id != group.id:

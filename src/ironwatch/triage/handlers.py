@@ -23,6 +23,7 @@ from ironwatch.store.uow import UnitOfWork
 from ironwatch.triage import grouping
 from ironwatch.triage.assess import SEVERITIES, Assessment, assess
 from ironwatch.triage.opening import apply_assessment, link_alerts, open_incident
+from ironwatch.triage.placement import BatchPlacement
 from ironwatch.triage.sla import record_milestones, sync_clocks
 from ironwatch.triage.suppression import count_suppressed, matching_suppression
 
@@ -53,12 +54,16 @@ def _plan(uow: UnitOfWork) -> Plan | None:
         return None
 
 
-#: ``session.info`` key: groups that alerts of the current ``record_alerts`` call joined (id -> grew)
-PENDING_GROUPS = "triage.pending_groups"
+#: ``session.info`` key: ids of the alerts of the current ``record_alerts`` call, in recording order
+PENDING_ALERTS = "triage.pending_alerts"
 
 
 def on_alert_recorded(uow: Any, event: DomainEvent) -> None:
-    """Place the alert in a group; a batched alert's group is settled once at ``alert.batch_recorded``."""
+    """Place the alert in a group at once; a batched alert waits for ``alert.batch_recorded``."""
+    if event.data.get("batch"):
+        pending: list[str] = uow.session.info.setdefault(PENDING_ALERTS, [])
+        pending.append(event.subject_id)
+        return
     with as_triage(uow):
         plan = _plan(uow)
         alert = uow.session.get(AlertRow, event.subject_id)
@@ -66,30 +71,30 @@ def on_alert_recorded(uow: Any, event: DomainEvent) -> None:
             if plan is None:
                 log.warning("no plan applied: alert %s waits in the queue unassessed", event.subject_id)
             return
-        if not event.data.get("batch"):
-            handle_alert(uow, plan, alert)
-            return
-        placed = place_alert(uow, plan, alert)
-        if placed is not None:
-            group, growing = placed
-            pending: dict[str, bool] = uow.session.info.setdefault(PENDING_GROUPS, {})
-            pending[group.id] = pending.get(group.id, False) or growing
+        handle_alert(uow, plan, alert)
 
 
 def on_alert_batch_recorded(uow: Any, event: DomainEvent) -> None:
-    """Assess, link and (at the auto-open level) open once per group the batch's alerts joined.
+    """Place the batch's alerts (``placement.BatchPlacement``), then assess, link and (at the
+    auto-open level) open once per group they joined.
 
     Per alert this would re-read and re-assess the whole group: the cost of an alert storm would
     grow with the size of the group (docs/benchmarks.md, "Alert storms").
     """
-    pending: dict[str, bool] = uow.session.info.pop(PENDING_GROUPS, {})
+    pending: list[str] = uow.session.info.pop(PENDING_ALERTS, [])
     if not pending:
         return
     with as_triage(uow):
         plan = _plan(uow)
         if plan is None:
+            for alert_id in pending:
+                log.warning("no plan applied: alert %s waits in the queue unassessed", alert_id)
             return
-        for group_id, growing in pending.items():
+        alerts = [a for a in (uow.session.get(AlertRow, i) for i in pending) if a is not None]
+        placement = BatchPlacement(uow, plan, alerts)
+        for alert in alerts:
+            placement.place(alert)
+        for group_id, growing in placement.finish().items():
             group = uow.session.get(AlertGroupRow, group_id)
             if group is not None:
                 settle_group(uow, plan, group, growing=growing)

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from ironwatch.core.domain_events import DomainEvent
 from ironwatch.core.errors import ValidationError
 from ironwatch.core.lifecycle import IncidentState
+from ironwatch.core.observables import normalise_observable
 from ironwatch.incidents import schemas as s
 from ironwatch.incidents import service as incidents
 from ironwatch.plan.models import Plan
@@ -81,6 +82,7 @@ def link_alerts(
     """Link alerts to ``incident``: status ``incident``, the decision recorded, entities as observables."""
     now = uow.clock.now()
     added: set[tuple[str, str]] = set()  # alerts of one group repeat hosts and addresses: add each once
+    observables: list[s.ObservableCreate] = []
     for alert in alerts:
         if alert.incident_id != incident.id:
             alert.incident_id = incident.id
@@ -92,13 +94,13 @@ def link_alerts(
                 continue
             added.add((kind, value))
             try:
-                incidents.add_observable(
-                    uow,
-                    incident.id,
-                    s.ObservableCreate(type=kind, value=value, note=f"from alert {alert.rule_id}"),
-                )
+                normalise_observable(kind, value)
             except ValidationError:
                 continue  # a value detection saw but that is no valid observable (e.g. a placeholder)
+            observables.append(s.ObservableCreate(type=kind, value=value, note=f"from alert {alert.rule_id}"))
+    if observables:
+        # one lookup and one flush for all of them: a storm's alerts each bring a new account
+        incidents.add_observables(uow, incident.id, observables)
     uow.flush()
 
 

@@ -7,9 +7,10 @@ stays in the store marked ``suppressed`` and the suppression counts them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from ironwatch.core.errors import ConflictError, NotFoundError, ValidationError
 from ironwatch.core.ids import new_id
@@ -96,18 +97,28 @@ def end_suppression(uow: UnitOfWork, suppression_id: str) -> SuppressionRow:
 
 def matching_suppression(uow: UnitOfWork, alert: AlertRow) -> SuppressionRow | None:
     """The oldest suppression in force that covers ``alert`` (its rule or any, entities a subset)."""
+    return covering_suppression(active_suppressions(uow), alert)
+
+
+def active_suppressions(uow: UnitOfWork) -> list[SuppressionRow]:
+    """Suppressions in force now, oldest first (read once for a batch of alerts)."""
     now = uow.clock.now()
-    candidates = uow.session.scalars(
-        select(SuppressionRow)
-        .where(
-            SuppressionRow.ended_at.is_(None),
-            SuppressionRow.expires_at > now,
-            or_(SuppressionRow.rule_id.is_(None), SuppressionRow.rule_id == alert.rule_id),
-        )
-        .order_by(SuppressionRow.created_at, SuppressionRow.id)
-    ).all()
+    return list(
+        uow.session.scalars(
+            select(SuppressionRow)
+            .where(SuppressionRow.ended_at.is_(None), SuppressionRow.expires_at > now)
+            .order_by(SuppressionRow.created_at, SuppressionRow.id)
+        ).all()
+    )
+
+
+def covering_suppression(active: Sequence[SuppressionRow], alert: AlertRow) -> SuppressionRow | None:
+    """The first of ``active`` (oldest first) for the alert's rule or any rule whose entities the
+    alert has, all with equal values."""
     entities = canonical_entities(alert.entities)
-    for row in candidates:
+    for row in active:
+        if row.rule_id is not None and row.rule_id != alert.rule_id:
+            continue
         if all(entities.get(name) == value for name, value in row.entities.items()):
             return row
     return None
