@@ -23,8 +23,9 @@ from ironwatch.detect.sigma.logsource import LogsourceMap
 from ironwatch.detect.sigma.report import RuleFailure
 
 # Not bumped when null values began to read `null` in detection texts (they held a memory
-# address): only the explanation text differs, and a bump would leave every stored compiled form
-# of an unchanged file to be recompiled from its text on each rule-set build.
+# address): only the explanation text differs. A bump is safe: loading a file (and every start,
+# for the other stored files) compiles again the files whose stored forms an older version wrote
+# (rule_loading.refresh_stale_rules), once, instead of every rule-set build recompiling them.
 COMPILER_VERSION = "3"
 
 

@@ -39,6 +39,17 @@ RARE_CHARACTERS = frozenset("`^~|{}<>$#@!;")
 MAX_CLAUSES = 4  # clauses kept per rule: the first triggers evaluation, the rest veto it
 MAX_PRODUCT = 16  # an OR is distributed over its parts' clauses up to this many combinations
 _META = frozenset("^$.|?*+()[]{}\\")
+# Text found in most Windows events (paths of system binaries, file suffixes, vendor names). A
+# literal inside it (`.exe`, `c:\\`, `\\windows\\`, `system32`, `microsoft`) holds on nearly every
+# event, so a veto clause holding one vetoes nothing and only adds scan hits: such clauses are
+# not kept as vetoes. Chosen from what these paths look like, not from any corpus; it never
+# changes matches (fewer vetoes only means more candidates evaluated).
+COMMON_TEXT = (
+    "c:\\windows\\system32\\svchost.exe\n"
+    "c:\\windows\\syswow64\\\n"
+    "c:\\program files (x86)\\microsoft\\windows\\\n"
+    ".dll\n.sys\n"
+)
 Literals = frozenset[str] | None
 Clause = frozenset[str]
 Clauses = tuple[Clause, ...]
@@ -310,7 +321,14 @@ def rule_clauses(rule: RuleIR, shared: Mapping[str, int] | None = None) -> Claus
         )
     detections = {name: item_clauses(group, weights) for name, group in rule.detections.items()}
     clauses = _disj((_condition_clauses(c, detections, weights) for c in rule.conditions), weights)
-    return _cheapest(clauses, weights, MAX_CLAUSES)
+    ranked = _cheapest(clauses, weights, len(clauses))
+    vetoes = tuple(clause for clause in ranked[1:] if not _common(clause))
+    return (ranked[:1] + vetoes)[:MAX_CLAUSES]
+
+
+def _common(clause: Clause) -> bool:
+    """Whether ``clause`` holds on most Windows events anyway (see ``COMMON_TEXT``)."""
+    return any(text in COMMON_TEXT for text in clause)
 
 
 def rule_literals(rule: RuleIR, shared: Mapping[str, int] | None = None) -> Literals:
