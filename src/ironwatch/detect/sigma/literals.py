@@ -41,8 +41,9 @@ MAX_PRODUCT = 16  # an OR is distributed over its parts' clauses up to this many
 _META = frozenset("^$.|?*+()[]{}\\")
 # Text found in most Windows events (paths of system binaries, file suffixes, vendor names). A
 # literal inside it (`.exe`, `c:\\`, `\\windows\\`, `system32`, `microsoft`) holds on nearly every
-# event, so a veto clause holding one vetoes nothing and only adds scan hits: such clauses are
-# not kept as vetoes. Chosen from what these paths look like, not from any corpus; it never
+# event, so a clause holding one is a poor trigger (the rule is a candidate almost always) and no
+# veto at all (it only adds scan hits): such a clause triggers only a rule that has no other, and
+# is never kept as a veto. Chosen from what these paths look like, not from any corpus; it never
 # changes matches (fewer vetoes only means more candidates evaluated).
 COMMON_TEXT = (
     "c:\\windows\\system32\\svchost.exe\n"
@@ -322,8 +323,9 @@ def rule_clauses(rule: RuleIR, shared: Mapping[str, int] | None = None) -> Claus
     detections = {name: item_clauses(group, weights) for name, group in rule.detections.items()}
     clauses = _disj((_condition_clauses(c, detections, weights) for c in rule.conditions), weights)
     ranked = _cheapest(clauses, weights, len(clauses))
-    vetoes = tuple(clause for clause in ranked[1:] if not _common(clause))
-    return (ranked[:1] + vetoes)[:MAX_CLAUSES]
+    rare = tuple(clause for clause in ranked if not _common(clause))
+    # a common clause may trigger only when there is nothing rarer; it never vetoes
+    return (rare or ranked[:1])[:MAX_CLAUSES]
 
 
 def _common(clause: Clause) -> bool:
