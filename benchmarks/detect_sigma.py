@@ -6,10 +6,10 @@ compile cache), end-to-end events/s (EVTX parsing + flattening + detection, corp
 Hyperscan database cache: it includes building the route plans on first sight, from stored
 databases. The cold-cache figure (the first start after a rule change: every database compiled
 and stored) is printed beside it, and the steady rate without the first pass under each; the
-same rules through pySigma's SQLite backend (events inserted into SQLite, one query per rule),
-the ratio, candidates
-evaluated per event, peak memory, and the rule-count scaling lanes (100/500/1000/all rules,
-random subsets with a fixed seed): end to end and detection only, each with its all/100 ratio.
+same rules through pySigma's SQLite backend (events inserted into SQLite, one query per
+rule), the ratio, candidates evaluated per event, peak memory, and the rule-count scaling lanes
+(100/500/1000/all rules, random subsets with a fixed seed): end to end and detection only, each
+with its all/100 ratio.
 
 Run: ``python benchmarks/detect_sigma.py`` (re-execs itself under ``taskset -c 0``).
 
