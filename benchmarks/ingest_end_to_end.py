@@ -20,6 +20,7 @@ sequence number present exactly once. Every load loop is bounded in count and ti
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -61,25 +62,82 @@ def auth_line(lane: str, i: int) -> bytes:
     return b"<38>1 2026-03-01T12:00:00.000000Z bastion.example sshd 4242 - - " + auth_body(lane, i)
 
 
+#: the parse_syslog.py mix (RFC 3164 sshd accepted/failed, sudo, ufw, systemd, RFC 5424 with structured
+#: data), each line carrying its lane letter and sequence number where the format has free text, so
+#: loss is still checked per message. Weights per 100 lines: failed passwords (the lines that can
+#: alert) are 2 in 100, the rest is the everyday traffic of a Linux server.
+_MIX_HEAD = b"<%d>Jan  5 10:%02d:%02d %s "
+_MIX: tuple[tuple[int, bytes], ...] = (
+    (2, b"sshd[%d]: Failed password for invalid user %s from 203.0.113.%d port %d ssh2"),
+    (20, b"sshd[%d]: Accepted publickey for alice from 192.0.2.%d port %d ssh2: ED25519 SHA256:%s"),
+    (15, b"sudo:    bob : TTY=pts/0 ; PWD=/home/bob ; USER=root ; COMMAND=/usr/bin/systemctl restart %s"),
+    (25, b"kernel: [12345.678901] [UFW BLOCK] IN=eth0 OUT= SRC=198.51.100.%d DST=10.0.0.2 LEN=60 TOS=0x00 "
+     b"PREC=0x00 TTL=52 ID=0 DF PROTO=TCP SPT=%d DPT=22 WINDOW=29200 RES=0x00 SYN URGP=0 MARK=%s"),
+    (20, b"systemd[1]: Started Session %d of user alice (%s)."),
+    (18, b""),  # RFC 5424 with structured data, built below
+)  # fmt: skip
+_MIX_SLOTS = tuple(index for index, (weight, _) in enumerate(_MIX) for _ in range(weight))
+
+
+def mixed_line(lane: str, i: int) -> bytes:
+    """Line ``i`` of the realistic mix (deterministic: the same ``i`` gives the same line)."""
+    seq = b"%s%09d" % (lane.encode(), i)
+    kind = _MIX_SLOTS[(i * 37) % len(_MIX_SLOTS)]  # spread the kinds, no RNG state to share
+    octet, port, minute, second = i % 250 + 1, 1024 + i % 60000, i // 60 % 60, i % 60
+    host = b"web%d" % (i % 9)
+    if kind == 5:
+        return b'<165>1 2024-01-05T10:%02d:%02d.003Z %s app %d ID47 [meta seq="%s"] served in %dms' % (
+            minute, second, host, i % 65535 + 1, seq, octet,
+        )  # fmt: skip
+    head = _MIX_HEAD % ((38, 86, 4, 30)[i % 4], minute, second, host)
+    template = _MIX[kind][1]
+    if kind == 0:
+        body = template % (i % 65535 + 1, seq, octet, port)
+    elif kind == 1:
+        body = template % (i % 65535 + 1, octet, port, seq)
+    elif kind == 2:
+        body = template % seq
+    elif kind == 3:
+        body = template % (octet, port, seq)
+    else:
+        body = template % (i % 65535 + 1, seq)
+    return head + body
+
+
+LINES = {"alert-storm": auth_line, "realistic": mixed_line}
+SUSTAINED = "syslog TCP sustained"
+
+
 # --- senders (run as child processes so they do not share a GIL with the poller) -------------------
 
 
-def send_tcp(port: int, seconds: float) -> dict[str, float]:
-    """Octet-counted frames in ~256 KiB writes for ``seconds``; sendall blocks under backpressure."""
+def send_tcp(port: int, seconds: float, mix: str = "alert-storm", rate: float = 0.0) -> dict[str, float]:
+    """Octet-counted frames for ``seconds``; sendall blocks under backpressure.
+
+    As fast as the socket takes them in ~256 KiB writes, or with ``rate`` > 0 that many messages per
+    second, sent every 0.1 s (a sustained load the server should keep up with, for the memory lane).
+    """
+    line = LINES[mix]
     sent = 0
     start = time.perf_counter()
     deadline = start + seconds
+    step = 2000 if rate <= 0 else max(1, round(rate / 10))
     with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
         while time.perf_counter() < deadline and sent < MAX_MESSAGES:
+            if rate > 0:
+                due = start + sent / rate  # when this chunk is due: no burst to catch up a late one
+                pause = due - time.perf_counter()
+                if pause > 0:
+                    time.sleep(pause)
             chunk = []
-            for i in range(sent, sent + 2000):
-                m = auth_line("t", i)
+            for i in range(sent, sent + step):
+                m = line("t", i)
                 chunk.append(b"%d %s" % (len(m), m))
             sock.sendall(b"".join(chunk))
-            sent += 2000
+            sent += step
         elapsed = time.perf_counter() - start
         sock.shutdown(socket.SHUT_WR)
-        sock.settimeout(30)
+        sock.settimeout(DRAIN_LIMIT)
         while sock.recv(65536):  # the server closes after reading everything
             pass
     return {"sent": sent, "seconds": elapsed}
@@ -194,6 +252,7 @@ class Memory:
     lane: str = "start"
     hwm_kb: int = 0
     stop: threading.Event = field(default_factory=threading.Event)
+    interval: float = 1.0
 
     def read(self) -> dict[str, int]:
         values = {}
@@ -213,7 +272,7 @@ class Memory:
                 return
             self.samples.append((time.monotonic() - start, self.lane, values["VmRSS"]))
             self.hwm_kb = max(self.hwm_kb, values["VmHWM"])
-            self.stop.wait(1.0)
+            self.stop.wait(self.interval)
 
 
 @dataclass
@@ -237,6 +296,23 @@ def stored_events(api: httpx.Client) -> tuple[int, int, int]:
     )
 
 
+def probe_depth(base: str, token: str, memory: Memory, depths: dict[int, int]) -> None:
+    """The spool depth at each memory sample of the sustained lane (backlog growing = not sustained)."""
+    with httpx.Client(base_url=base, headers={"authorization": f"Bearer {token}"}, timeout=30) as api:
+        seen = len(memory.samples)
+        while not memory.stop.is_set():
+            if len(memory.samples) != seen:
+                seen = len(memory.samples)
+                with contextlib.suppress(httpx.HTTPError):
+                    depths[seen - 1] = stored_events(api)[1]
+            time.sleep(0.2)
+
+
+def count_alerts(db: Path) -> int:
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        return int(conn.execute("SELECT count(*) FROM alerts").fetchone()[0])
+
+
 def run_lane(name: str, unit: str, sender_args: list[str], api: httpx.Client, memory: Memory) -> Lane:
     memory.lane = name
     before, _, failures_before = stored_events(api)
@@ -258,7 +334,9 @@ def run_lane(name: str, unit: str, sender_args: list[str], api: httpx.Client, me
         stored, depth, failures = stored_events(api)
         if stored - before >= expected or time.monotonic() > deadline:
             break
-        time.sleep(0.1)
+        # once a second: every status call counts the events table (COUNT(*)), which on a table of
+        # millions of rows costs the server real time; ten polls a second slowed what they measured
+        time.sleep(1.0)
     lane.store_seconds = time.perf_counter() - start
     lane.stored = stored - before
     lane.extra["parse_failures"] = failures - failures_before
@@ -350,6 +428,48 @@ def load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
+def flat_verdict(samples: list[tuple[float, int]], window: float = 300.0) -> tuple[bool, str]:
+    """The rule for "flat": over the last ``window`` seconds of load (5 minutes; the second half of a
+    shorter run) every VmRSS sample is within +-10% of their mean, and the least-squares trend over
+    that window adds less than 5% of the mean across it. Returns (flat, the figures behind it)."""
+    if len(samples) < 4:
+        return False, "too few samples"
+    end = samples[-1][0]
+    span = window if end - samples[0][0] >= 2 * window else (end - samples[0][0]) / 2
+    tail = [(t, kb) for t, kb in samples if t >= end - span]
+    mean = sum(kb for _, kb in tail) / len(tail)
+    spread = max(abs(kb - mean) for _, kb in tail) / mean
+    t_mean = sum(t for t, _ in tail) / len(tail)
+    var = sum((t - t_mean) ** 2 for t, _ in tail) or 1e-9
+    slope = sum((t - t_mean) * (kb - mean) for t, kb in tail) / var  # kB per second
+    trend = slope * span / mean
+    flat = spread <= 0.10 and trend < 0.05
+    return flat, (
+        f"last {span / 60:.1f} min: mean {mean / 1024:.0f} MiB, max deviation {spread:.1%} (rule <= 10%), "
+        f"trend {trend:+.1%} over the window (rule < +5%)"
+    )
+
+
+def memory_curve(console: Console, memory: Memory, depths: dict[int, int]) -> None:
+    """The sustained lane's VmRSS samples as a table with a bar per sample (and the spool depth)."""
+    indexed = [(i, t, kb) for i, (t, lane, kb) in enumerate(memory.samples) if lane == SUSTAINED]
+    if not indexed:
+        return
+    samples = [(t, kb) for _, t, kb in indexed]
+    t0 = samples[0][0]
+    peak = max(kb for _, kb in samples)
+    chart = Table(title=f"server VmRSS every {memory.interval:g} s under sustained load", show_lines=False)
+    for column in ("t (s)", "RSS MiB", "spool depth", ""):
+        chart.add_column(column, justify="right" if column else "left")
+    for index, t, kb in indexed:
+        bar = "█" * max(1, round(60 * kb / peak))
+        depth = depths.get(index)
+        chart.add_row(f"{t - t0:.0f}", f"{kb / 1024:.1f}", "" if depth is None else f"{depth:,}", bar)
+    console.print(chart)
+    flat, detail = flat_verdict([(t - t0, kb) for t, kb in samples])
+    console.print(f"memory {'FLAT' if flat else 'NOT FLAT'}: {detail}; VmHWM {memory.hwm_kb / 1024:.0f} MiB")
+
+
 def report(console: Console, lanes: dict[str, Lane], evtx: dict[str, float] | str, memory: Memory) -> None:
     table = Table(title="ironwatch ingest end to end (one serve process, SQLite)")
     for column in ("lane", "count", "sent/acked per s", "stored per s", "stored == sent", "target", "met"):
@@ -430,13 +550,32 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=1000, help="events per HTTP request")
     parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus" / "evtx")
     parser.add_argument("--lanes", default="tcp,relp,http,evtx", help="comma-separated subset")
+    parser.add_argument(
+        "--mix", choices=sorted(LINES), default="realistic",
+        help="syslog TCP lines: 'realistic' (the parse_syslog.py mix, 2%% failed passwords) or 'alert-storm'"
+        " (every line a failed password for a new invalid user: each one raises an alert, the old lane)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--minutes", type=float,
+        help="instead of the lanes: TCP at --rate msg/s for this long, VmRSS sampled every 10 s"
+        " (the memory lane)",
+    )  # fmt: skip
+    parser.add_argument("--rate", type=float, default=0.0, help="messages/s for the sustained lane")
+    parser.add_argument("--sample-seconds", type=float, default=10.0, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--sample-serve", type=Path, help="run serve under benchmarks/sample_serve.py, stacks to this file"
+    )
+    parser.add_argument(
+        "--trace-allocations", type=float, metavar="SECONDS",
+        help="with --sample-serve: Python allocation growth from SECONDS in to the end instead of stacks",
+    )  # fmt: skip
     parser.add_argument("--send", choices=["tcp", "relp", "http"], help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--token", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.send:
         if args.send == "tcp":
-            result = send_tcp(args.port, args.seconds)
+            result = send_tcp(args.port, args.seconds, args.mix, args.rate)
         elif args.send == "relp":
             result = send_relp(args.port, args.seconds, args.window)
         else:
@@ -446,6 +585,12 @@ def main() -> None:
 
     console = Console(width=max(160, Console().width))
     wanted = set(args.lanes.split(","))
+    if args.minutes:
+        if args.rate <= 0:
+            raise SystemExit(
+                "--minutes needs --rate (messages/s the server sustains, e.g. 80% of its capacity)"
+            )
+        wanted = {"sustained"}
     console.print(f"machine: {machine()}")
     console.print(f"date: {datetime.now(UTC):%Y-%m-%d %H:%M UTC}, load average at start: {load()}")
     with tempfile.TemporaryDirectory(prefix="iw-bench-") as tmpdir:
@@ -454,8 +599,15 @@ def main() -> None:
         home.mkdir()
         token = admin_token(home)
         api_port, tcp_port, relp_port = free_port(), free_port(), free_port()
+        runner = [sys.executable, "-m", "ironwatch"]
+        if args.sample_serve:
+            sampler = str(Path(__file__).with_name("sample_serve.py"))
+            runner = [sys.executable, sampler, "--out", str(args.sample_serve.resolve())]
+            if args.trace_allocations:
+                runner += ["--tracemalloc", str(args.trace_allocations)]
+            runner.append("--")
         command = [
-            sys.executable, "-m", "ironwatch", "serve", "--host", "127.0.0.1", "--port", str(api_port),
+            *runner, "serve", "--host", "127.0.0.1", "--port", str(api_port),
             "--syslog-tcp", f"127.0.0.1:{tcp_port}", "--relp", f"127.0.0.1:{relp_port}",
         ]  # fmt: skip
         log = (tmp / "serve.log").open("wb")
@@ -463,6 +615,7 @@ def main() -> None:
         memory = Memory(server.pid)
         sampler = threading.Thread(target=memory.run, daemon=True)
         lanes: dict[str, Lane] = {}
+        depths: dict[int, int] = {}
         try:
             base = f"http://127.0.0.1:{api_port}"
             deadline = time.monotonic() + 60
@@ -478,11 +631,26 @@ def main() -> None:
             sampler.start()
             seconds = ["--seconds", str(args.seconds)]
             with httpx.Client(base_url=base, headers={"authorization": f"Bearer {token}"}, timeout=30) as api:
+                if "sustained" in wanted:
+                    memory.interval = args.sample_seconds
+                    console.print(
+                        f"sustained TCP lane: {args.rate:,.0f} msg/s ({args.mix}) for {args.minutes:g} min"
+                    )
+                    sustained_args = [
+                        "--send", "tcp", "--port", str(tcp_port), "--seconds", str(args.minutes * 60),
+                        "--mix", args.mix, "--rate", str(args.rate),
+                    ]  # fmt: skip
+                    depth_probe = threading.Thread(
+                        target=probe_depth, args=(base, token, memory, depths), daemon=True
+                    )
+                    depth_probe.start()
+                    lanes["t"] = run_lane(SUSTAINED, "msg", sustained_args, api, memory)
                 if "tcp" in wanted:
                     tcp_seconds = args.tcp_seconds or args.seconds
                     console.print(f"TCP lane ({tcp_seconds:g} s), load {load()}")
                     tcp_args = ["--send", "tcp", "--port", str(tcp_port), "--seconds", str(tcp_seconds)]
-                    lanes["t"] = run_lane("syslog TCP", "msg", tcp_args, api, memory)
+                    tcp_args += ["--mix", args.mix]
+                    lanes["t"] = run_lane(f"syslog TCP ({args.mix})", "msg", tcp_args, api, memory)
                 if "relp" in wanted:
                     console.print(f"RELP lane ({args.seconds:g} s, window {args.window}), load {load()}")
                     relp_args = ["--send", "relp", "--port", str(relp_port), "--window", str(args.window)]
@@ -513,8 +681,10 @@ def main() -> None:
                     server.wait(10)
             log.close()
         verify_lanes(home / "ironwatch.db", lanes)
-        console.print(f"load average at end: {load()}")
+        alerts = count_alerts(home / "ironwatch.db")
+        console.print(f"load average at end: {load()}; alerts raised during the run: {alerts:,}")
         report(console, lanes, evtx, memory)
+        memory_curve(console, memory, depths)
 
 
 if __name__ == "__main__":

@@ -29,7 +29,10 @@ from ironwatch.ingest.spool import Spool  # noqa: E402
 from ironwatch.settings import Settings  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from ingest_end_to_end import auth_line  # noqa: E402
+from ingest_end_to_end import LINES  # noqa: E402
+
+from ironwatch.bootstrap import ensure_detection_rules  # noqa: E402
+from ironwatch.detect.service import DetectionService  # noqa: E402
 
 
 def main() -> None:
@@ -37,6 +40,11 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=100_000)
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--no-profile", action="store_true", help="time the drain without cProfile")
+    parser.add_argument("--mix", choices=sorted(LINES), default="alert-storm", help="the lines spooled")
+    parser.add_argument(
+        "--detection", action="store_true",
+        help="hand each batch to detection with the built-in rules, as serve does (the pipeline's sink)",
+    )  # fmt: skip
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="iw-profile-") as tmp:
         home = Path(tmp)
@@ -45,11 +53,18 @@ def main() -> None:
         now = datetime.now(UTC)
         for start in range(0, args.frames, 10_000):
             frames = [
-                RawFrame("syslog-tcp", Transport.TCP, "127.0.0.1:40000", now, auth_line("t", i))
+                RawFrame("syslog-tcp", Transport.TCP, "127.0.0.1:40000", now, LINES[args.mix]("t", i))
                 for i in range(start, min(start + 10_000, args.frames))
             ]
             spool.append_batch(frames)
-        pipeline = EventPipeline(spool=spool, db=runtime.db, tz=source_zone(runtime.settings))
+        sinks = []
+        detection = None
+        if args.detection:
+            ensure_detection_rules(runtime)
+            detection = DetectionService(runtime)
+            sinks.append(detection)
+        zone = source_zone(runtime.settings)
+        pipeline = EventPipeline(spool=spool, db=runtime.db, tz=zone, sinks=sinks)
         profile = cProfile.Profile()
         started = time.perf_counter()
         cpu = time.process_time()
@@ -71,6 +86,8 @@ def main() -> None:
             stats = pstats.Stats(profile)
             stats.sort_stats("cumulative").print_stats(args.top)
             stats.sort_stats("tottime").print_stats(args.top)
+        if detection is not None:
+            detection.close()
         spool.close()
         runtime.close()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -14,8 +15,16 @@ from ironwatch.core.errors import ValidationError
 TOKEN_PREFIX = "iw_"  # noqa: S105 (a marker that makes leaked tokens easy to scan for)
 MIN_PASSWORD_LENGTH = 12
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
-#: verified against when a user does not exist, so timing does not reveal which names exist
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified against when a user does not exist, so timing does not reveal which names exist.
+
+    Computed on the first password check rather than at import (an argon2 hash costs ~0.1-0.2 s,
+    which every command paid at start-up).
+    """
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 def check_password_strength(password: str) -> None:
@@ -35,8 +44,11 @@ def hash_password(password: str) -> str:
 
 def verify_password(stored_hash: str | None, password: str) -> bool:
     """Constant-time check; always does the same work whether or not a hash exists."""
+    # fetched before the branch on purpose: the first check of a process pays for computing it
+    # whether or not the user exists, so that first check's timing reveals nothing either
+    dummy = _dummy_hash()
     try:
-        return _hasher.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
+        return _hasher.verify(stored_hash or dummy, password) and stored_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -18,40 +17,14 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from ironwatch.access import service as access
-from ironwatch.bootstrap import Runtime, build_runtime
+from ironwatch.cli.state import state as state  # re-exported: the commands take it from here
 from ironwatch.core.errors import IronwatchError
-from ironwatch.core.principal import Principal, local_principal, system_principal
 from ironwatch.plan.problems import PlanError
 
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)
 P = ParamSpec("P")
 R = TypeVar("R")
-
-
-class CliState:
-    acting_as: str | None = None
-    _runtime: Runtime | None = None
-
-    @property
-    def runtime(self) -> Runtime:
-        if self._runtime is None:
-            self._runtime = build_runtime()
-        return self._runtime
-
-    def principal(self) -> Principal:
-        """The local operator, or ``--as USER`` to act (and be audited) as that user."""
-        if self.acting_as is None:
-            return local_principal(getpass.getuser())
-        with self.runtime.uow(system_principal("cli")) as uow:
-            user = access.find_user(uow, self.acting_as)
-            if user.disabled:
-                raise IronwatchError(f"user {user.username!r} is disabled")
-            return access.principal_for(user, source_ip="local")
-
-
-state = CliState()
 
 
 @contextmanager

@@ -9,6 +9,8 @@ from typing import Annotated
 import orjson
 import typer
 
+from ironwatch.cli import obligations as obligations_cli
+from ironwatch.cli import timeline as timeline_cli
 from ironwatch.cli.context import console, emit_json, handle_errors, table, uow, when
 from ironwatch.incidents import export as exporting
 from ironwatch.incidents import schemas as s
@@ -333,3 +335,9 @@ def export(
         console.print(f"exported {len(records)} incidents to {output}")
     else:
         typer.echo(text)
+
+
+# commands other modules own, under ``ironwatch incident`` since they act on one incident
+app.command("export-external")(obligations_cli.export_external_command)
+app.command("timeline")(timeline_cli.show_timeline)
+app.command("timeline-add")(timeline_cli.add_entry)

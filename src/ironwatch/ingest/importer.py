@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from pathlib import Path
@@ -48,12 +48,31 @@ def import_files(
 ) -> ImportResult:
     """Parse every file and store its events; importing the same file again stores nothing new.
 
-    ``progress`` is called with the number of bytes (of original text) handled since the last call.
+    ``progress`` is called with the number of bytes (of original text) handled since the last call,
+    once per stored batch.
     """
     check_format(fmt)
     result = ImportResult()
-    # one batch across files: many small files (EVTX exports) must not cost a commit each
-    batch: list[tuple[Event | ParseFailure, str]] = []
+    batches = _batches(paths, result, fmt=fmt, tz=tz, clock=clock, limits=limits)
+    for batch, size in batches:
+        _flush(db, batch)
+        if progress:
+            progress(size)
+    return result
+
+
+Batch = list[tuple[Event | ParseFailure, str]]
+
+
+def _batches(
+    paths: Iterable[Path], result: ImportResult, *, fmt: str, tz: tzinfo, clock: Clock, limits: ParseLimits
+) -> Iterator[tuple[Batch, int]]:
+    """The parse results of every file in batches of ``BATCH`` with their ids, and the bytes they cover.
+
+    One batch spans files: many small files (EVTX exports) must not cost a commit each.
+    """
+    batch: Batch = []
+    size = 0
     for path in paths:
         result.files += 1
         for position, item in enumerate(
@@ -63,24 +82,21 @@ def import_files(
                 batch.append((item, item.id))
                 result.events += 1
                 result.datasets[item.dataset] = result.datasets.get(item.dataset, 0) + 1
-                size = len(item.original) + 1
+                size += len(item.original) + 1
             else:
                 failure_id = deterministic_id(f"{path}#failure", item.position or position, item.raw)
                 batch.append((item, failure_id))
                 result.failures += 1
                 reason = item.reason.split(":")[0][:80]
                 result.failure_reasons[reason] = result.failure_reasons.get(reason, 0) + 1
-                size = len(item.raw) + 1
-            if progress:
-                progress(size)
+                size += len(item.raw) + 1
             if len(batch) >= BATCH:
-                _flush(db, batch)
-    _flush(db, batch)
-    return result
-
-
-def _flush(db: Database, batch: list[tuple[Event | ParseFailure, str]]) -> None:
+                yield batch, size
+                batch, size = [], 0
     if batch:
-        with db.engine.begin() as conn:
-            store_results(conn, batch)
-        batch.clear()
+        yield batch, size
+
+
+def _flush(db: Database, batch: Batch) -> None:
+    with db.engine.begin() as conn:
+        store_results(conn, batch)

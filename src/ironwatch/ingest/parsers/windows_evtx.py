@@ -11,7 +11,6 @@ import os
 import struct
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -173,6 +172,18 @@ def read_evtx(
         yield damage
 
 
+class _FixedId:
+    """An id factory returning the id set for the current record (deterministic ids)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self) -> None:
+        self.value = ""
+
+    def __call__(self) -> str:
+        return self.value
+
+
 def _events(
     records: Iterator[Any],
     *,
@@ -182,6 +193,11 @@ def _events(
     deterministic_ids: bool,
 ) -> Iterator[Event | ParseFailure]:
     errors = 0
+    record_context = context
+    fixed_id = _FixedId()
+    if deterministic_ids:
+        # one context per file whose id factory returns the current record's id (not one per record)
+        record_context = ParseContext(source, context.tz, context.limits, fixed_id)
     while True:
         try:
             record = next(records)
@@ -209,10 +225,8 @@ def _events(
                 source, f"EVTX record is not valid JSON: {exc}", raw, received_at, FORMAT, None, cut
             )
             continue
-        record_context = context
         if deterministic_ids:
-            fixed = deterministic_id(source, int(str(record.get("event_record_id", 0))), b"")
-            record_context = ParseContext(source, context.tz, context.limits, repeat(fixed).__next__)
+            fixed_id.value = deterministic_id(source, int(str(record.get("event_record_id", 0))), b"")
         yield windows_event(
             document, original=data, received_at=received_at, context=record_context, dataset=DATASET
         )

@@ -4,6 +4,8 @@ source (EVTX, Winlogbeat, NXLog) is first brought to. The Windows names stay; EC
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 SYSMON = "Microsoft-Windows-Sysmon"
 SECURITY = "Microsoft-Windows-Security-Auditing"
 DEFENDER = "Microsoft-Windows-Windows Defender"
@@ -108,64 +110,78 @@ def _basename(path: str) -> str:
     return path.replace("/", "\\").rsplit("\\", 1)[-1]
 
 
+#: position of each copied key in ``_COPY`` and its ECS target: ``map_windows`` visits only the keys
+#: an event has, in ``_COPY`` order (a later key overwrites the same target, as before)
+_COPY_INDEX = {key: index for index, (key, _) in enumerate(_COPY)}
+_COPY_TARGET = dict(_COPY)
+_CLASSIFICATION = {SYSMON: _SYSMON, SECURITY: _SECURITY, DEFENDER: _DEFENDER}
+_USER_KEYS = ("TargetUserName", "User", "Detection User", "SubjectUserName")
+_ADDRESS_KEYS = (("IpAddress", "source.ip"), ("SourceIp", "source.ip"), ("DestinationIp", "destination.ip"))
+_PORT_KEYS = (
+    ("IpPort", "source.port"),
+    ("SourcePort", "source.port"),
+    ("DestinationPort", "destination.port"),
+)
+_HASH_NAMES = frozenset({"md5", "sha1", "sha256", "imphash"})
+
+
+@lru_cache(maxsize=256)
+def _keywords(text: str) -> int | None:
+    """``Keywords`` as an int; a file carries few distinct values, so each is converted once."""
+    return _int(text)
+
+
 def map_windows(fields: dict[str, object]) -> None:
     """Add ECS keys to a flat Windows event in place (Windows names must already be top-level)."""
+    # one function with local lookups: this runs once per imported Windows event (hot path)
     fields["observer.vendor"] = "Microsoft"
-    for key, target in _COPY:
-        value = fields.get(key)
-        if value is not None and value != "":
-            fields[target] = value
-    code = fields.get("EventID")
-    if isinstance(code, int):
+    get = fields.get
+    present = _COPY_INDEX.keys() & fields.keys()
+    if present:
+        for key in sorted(present, key=_COPY_INDEX.__getitem__) if len(present) > 1 else present:
+            value = fields[key]
+            if value is not None and value != "":
+                fields[_COPY_TARGET[key]] = value
+    code = get("EventID")
+    if code.__class__ is not int:
+        code = code if isinstance(code, int) else None
+    if code is not None:
         fields["event.code"] = str(code)
-    _process(fields)
-    _user(fields)
-    _network(fields)
-    _hashes(fields)
-    _classify(fields, code if isinstance(code, int) else None)
-
-
-def _process(fields: dict[str, object]) -> None:
-    image = fields.get("Image") or fields.get("NewProcessName")
+    # process
+    image = get("Image") or get("NewProcessName")
     if isinstance(image, str) and image:
         fields["process.executable"] = image
         fields["process.name"] = _basename(image)
-    pid = _int(fields.get("ProcessId") if "Image" in fields else fields.get("NewProcessId"))
-    if pid is not None:
-        fields["process.pid"] = pid
-
-
-def _user(fields: dict[str, object]) -> None:
-    for key in ("TargetUserName", "User", "Detection User", "SubjectUserName"):
-        value = fields.get(key)
+    pid_value = get("ProcessId") if "Image" in fields else get("NewProcessId")
+    if pid_value is not None:
+        pid = _int(pid_value)
+        if pid is not None:
+            fields["process.pid"] = pid
+    # user
+    for key in _USER_KEYS:
+        value = get(key)
         if isinstance(value, str) and value not in _NO_VALUE:
             domain, sep, name = value.rpartition("\\")
             fields["user.name"] = name if sep else value
             if sep:
                 fields["user.domain"] = domain
-            return
-
-
-def _network(fields: dict[str, object]) -> None:
-    for key, target in (
-        ("IpAddress", "source.ip"),
-        ("SourceIp", "source.ip"),
-        ("DestinationIp", "destination.ip"),
-    ):
-        value = fields.get(key)
+            break
+    # network
+    for key, target in _ADDRESS_KEYS:
+        value = get(key)
         if isinstance(value, str) and value not in ("", "-"):
             fields[target] = value
-    for key, target in (
-        ("IpPort", "source.port"),
-        ("SourcePort", "source.port"),
-        ("DestinationPort", "destination.port"),
-    ):
-        port = _int(fields.get(key))
-        if port:
-            fields[target] = port
-    protocol = fields.get("Protocol")
+    for key, target in _PORT_KEYS:
+        value = get(key)
+        if value is not None:
+            port = _int(value)
+            if port:
+                fields[target] = port
+    protocol = get("Protocol")
     if isinstance(protocol, str) and protocol.isalpha():
         fields["network.transport"] = protocol.lower()
+    _hashes(fields)
+    _classify(fields, code)
 
 
 def _hashes(fields: dict[str, object]) -> None:
@@ -175,7 +191,7 @@ def _hashes(fields: dict[str, object]) -> None:
     for part in hashes.split(","):
         algorithm, sep, digest = part.partition("=")
         name = algorithm.strip().lower()
-        if sep and name in ("md5", "sha1", "sha256", "imphash"):
+        if sep and name in _HASH_NAMES:
             fields[f"file.hash.{name}"] = digest.strip().lower()
             if fields.get("EventID") == 1:
                 fields[f"process.hash.{name}"] = digest.strip().lower()
@@ -183,9 +199,7 @@ def _hashes(fields: dict[str, object]) -> None:
 
 def _classify(fields: dict[str, object], code: int | None) -> None:
     provider = fields.get("Provider_Name")
-    table = {SYSMON: _SYSMON, SECURITY: _SECURITY, DEFENDER: _DEFENDER}.get(
-        provider if isinstance(provider, str) else ""
-    )
+    table = _CLASSIFICATION.get(provider) if isinstance(provider, str) else None
     if code is not None and table is not None and code in table:
         category, kind, action = table[code]
         fields["event.category"] = category
@@ -201,7 +215,8 @@ def _classify(fields: dict[str, object], code: int | None) -> None:
     if code in (104, 1102):
         fields["event.category"] = "configuration"
         fields["event.action"] = "audit_log_cleared"
-    keywords = _int(fields.get("Keywords"))
+    value = fields.get("Keywords")
+    keywords = _keywords(value) if isinstance(value, str) else _int(value)
     if keywords is not None and keywords & _AUDIT_FAILURE:
         fields["event.outcome"] = "failure"
     elif keywords is not None and keywords & _AUDIT_SUCCESS:
