@@ -158,6 +158,8 @@ def ensure_detection_rules(
 ) -> list[tuple[str, rule_loading.LoadSummary]]:
     """On every start: load the built-in rules and the configured rule paths (unchanged files cost a hash).
 
+    Then any other stored file whose compiled forms an older compiler wrote is compiled again.
+
     Returns ``(what, summary)`` per source so ``serve`` can report compiled and failed rules.
     """
     done: list[tuple[str, rule_loading.LoadSummary]] = []
@@ -171,4 +173,9 @@ def ensure_detection_rules(
                 summary = rule_loading.load_rule_paths(uow, given, cache_dir=runtime.rule_cache)
             uow.commit()
         done.append((what, summary))
+    with runtime.uow(system_principal("rules"), write=True) as uow:
+        stale = rule_loading.refresh_stale_rules(uow, cache_dir=runtime.rule_cache)
+        uow.commit()
+    if stale.files:
+        done.append(("rules compiled by an older version", stale))
     return done

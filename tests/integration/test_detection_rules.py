@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from ironwatch.bootstrap import Runtime, ensure_detection_rules
 from ironwatch.core.errors import ConflictError, PermissionDeniedError, ValidationError
@@ -14,7 +14,8 @@ from ironwatch.core.principal import system_principal
 from ironwatch.detect import rule_catalog, rule_loading
 from ironwatch.detect.rule_set import active_rules, rule_set_state
 from ironwatch.detect.schemas import RuleFilter
-from ironwatch.store.tables import AuditEntryRow, DetectionRuleRow
+from ironwatch.detect.sigma.compile_cache import COMPILER_VERSION
+from ironwatch.store.tables import AuditEntryRow, CompiledRuleRow, DetectionRuleRow
 from tests.support.people import add_user, principal
 
 RULES = Path(__file__).resolve().parent.parent / "fixtures" / "rules"
@@ -163,6 +164,56 @@ def test_start_loads_configured_paths_and_the_built_in_rules(sqlite_runtime: Run
     assert all(row.source_path.startswith("builtin:") for row in rows.values() if row.origin == "builtin")
     second = ensure_detection_rules(sqlite_runtime, [RULES / "sshd_failed_password.yml"])
     assert all(summary.files == summary.unchanged_files for _, summary in second)
+
+
+def _age_compiled_forms(runtime: Runtime) -> None:
+    """Pretend an older compiler wrote every stored compiled form."""
+    with runtime.uow(OPERATOR, write=True) as uow:
+        uow.session.execute(update(CompiledRuleRow).values(compiler_version="0-older"))
+        uow.commit()
+
+
+def _compiler_versions(runtime: Runtime) -> set[str]:
+    with runtime.uow(OPERATOR) as uow:
+        return set(uow.session.scalars(select(CompiledRuleRow.compiler_version)))
+
+
+def test_a_load_recompiles_unchanged_files_whose_compiled_forms_are_outdated(
+    sqlite_runtime: Runtime, tmp_path: Path
+) -> None:
+    folder = tmp_path / "rules"
+    shutil.copytree(RULES, folder, ignore=shutil.ignore_patterns("broken"))
+    _load(sqlite_runtime, folder)
+    before = {row.rule_id: row.level for row in _rows(sqlite_runtime).values()}
+    _age_compiled_forms(sqlite_runtime)
+    with sqlite_runtime.uow(OPERATOR) as uow:
+        version, _ = rule_set_state(uow)
+    refreshed = _load(sqlite_runtime, folder)
+    assert refreshed.unchanged_files == 0 and refreshed.updated == len(before) and refreshed.added == 0
+    assert _compiler_versions(sqlite_runtime) == {COMPILER_VERSION}
+    assert {row.rule_id: row.level for row in _rows(sqlite_runtime).values()} == before
+    with sqlite_runtime.uow(OPERATOR) as uow:
+        assert rule_set_state(uow)[0] == version + 1
+        assert FAILED_PASSWORD in {rule.id for rule in active_rules(uow).ruleset.rules}
+    again = _load(sqlite_runtime, folder)
+    assert again.unchanged_files == 2 and again.updated == 0
+
+
+def test_start_refreshes_outdated_compiled_forms_of_uploaded_rules(sqlite_runtime: Runtime) -> None:
+    text = (RULES / "sshd_failed_password.yml").read_text(encoding="utf-8")
+    with sqlite_runtime.uow(OPERATOR, write=True) as uow:
+        rule_loading.load_rule_sources(uow, [("uploads/ssh.yml", text)], origin="upload")
+        uow.commit()
+    ensure_detection_rules(sqlite_runtime, [])
+    _age_compiled_forms(sqlite_runtime)
+    started = ensure_detection_rules(sqlite_runtime, [])
+    assert started[-1][0] == "rules compiled by an older version"
+    assert started[-1][1].updated >= 1 and started[-1][1].added == 0
+    assert _compiler_versions(sqlite_runtime) == {COMPILER_VERSION}
+    rows = _rows(sqlite_runtime)
+    assert rows[FAILED_PASSWORD].origin == "upload" and rows[FAILED_PASSWORD].source_path == "uploads/ssh.yml"
+    quiet = ensure_detection_rules(sqlite_runtime, [])
+    assert [what for what, _ in quiet] == ["built-in rules"]
 
 
 def test_a_missing_rule_path_is_an_error_with_a_hint(sqlite_runtime: Runtime, tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from ironwatch.core.principal import system_principal
 from ironwatch.ingest.event import Event
 from ironwatch.ingest.search import EventQuery, _conditions, search_events
 from ironwatch.ingest.store import MESSAGE_LIMIT, event_row, store_results
+from ironwatch.store.db import Database
 from ironwatch.store.tables import EventRow
 
 WHEN = datetime(2026, 3, 1, 12, 0, 0, 250000, tzinfo=UTC)
@@ -99,3 +100,15 @@ def test_host_user_and_address_searches_use_their_indexes(sqlite_runtime: Runtim
             sql = str(statement.compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True}))
             plan = " ".join(str(r[3]) for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql))
             assert f"USING INDEX {index}" in plan, plan
+
+
+def test_storing_on_sqlite_leaves_the_connection_with_the_default_page_cache(tmp_path: Any) -> None:
+    """The batch's 32 MiB page cache is given back: pooled connections must not each keep one."""
+    db = Database(f"sqlite:///{tmp_path / 'events.db'}")
+    EventRow.metadata.create_all(db.engine, tables=[EventRow.__table__])  # type: ignore[list-item]
+    with db.engine.connect() as conn:
+        with conn.begin():
+            store_results(conn, list(zip(_events(), _ids(5), strict=True)))
+        assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -2000
+        assert conn.exec_driver_sql("SELECT count(*) FROM events").scalar() == 5
+    db.engine.dispose()

@@ -36,6 +36,7 @@ BUILTIN_RULES = Path(__file__).resolve().parent / "rules"
 BUILTIN_PREFIX = "builtin:"
 ORIGINS = frozenset({"builtin", "path", "upload"})
 Progress = Callable[[str], None]
+STALE = "stale compiled form"  # stands for a stored digest when the compiled form is outdated
 _Row = TypeVar("_Row", DetectionRuleRow, CompiledRuleRow)
 
 
@@ -115,7 +116,11 @@ def _apply(row: DetectionRuleRow, record: RuleRecord, path: str, text: str, dige
 
 
 def _unchanged(by_path: dict[str, list[str]], path: str, digest: str) -> bool:
-    """Whether every stored rule of ``path`` came from text with this digest (the file is skipped)."""
+    """Whether every stored rule of ``path`` came from text with this digest (the file is skipped).
+
+    Rules whose compiled form is from another ``COMPILER_VERSION`` are stored as ``STALE``, so
+    their file is compiled again.
+    """
     return bool(by_path.get(path)) and all(stored == digest for stored in by_path[path])
 
 
@@ -157,20 +162,20 @@ def load_rule_sources(
     started = time.perf_counter()
     summary = LoadSummary(files=len(sources) + len(unreadable))
     session = uow.session
-    known = {
-        rule_id: (row_id, path, digest)
-        for row_id, rule_id, path, digest in session.execute(
-            select(
-                DetectionRuleRow.id,
-                DetectionRuleRow.rule_id,
-                DetectionRuleRow.source_path,
-                DetectionRuleRow.sha256,
-            )
-        )
-    }
+    known: dict[str, tuple[str, str, str]] = {}
     by_path: dict[str, list[str]] = {}
-    for _, path, digest in known.values():
-        by_path.setdefault(path, []).append(digest)
+    for row_id, rule_id, path, digest, version in session.execute(
+        select(
+            DetectionRuleRow.id,
+            DetectionRuleRow.rule_id,
+            DetectionRuleRow.source_path,
+            DetectionRuleRow.sha256,
+            CompiledRuleRow.compiler_version,
+        ).outerjoin(CompiledRuleRow, CompiledRuleRow.rule_row_id == DetectionRuleRow.id)
+    ):
+        known[rule_id] = (row_id, path, digest)
+        # a compiled form from an older compiler makes its file count as changed: compiled again
+        by_path.setdefault(path, []).append(digest if version in (None, COMPILER_VERSION) else STALE)
     cache = CompileCache(cache_dir, {}, LogsourceMap()) if cache_dir is not None else None
     if cache is not None:
         changed = [
@@ -304,6 +309,42 @@ def load_rule_paths(
     return load_rule_sources(
         uow, sources, origin="path", unreadable=unreadable, progress=progress, cache_dir=cache_dir
     )
+
+
+def refresh_stale_rules(uow: UnitOfWork, *, cache_dir: Path | None = None) -> LoadSummary:
+    """Compile again, from their stored text, the files whose compiled forms an older compiler wrote.
+
+    Loading a file does this for the files it is given; this catches the rest (uploads, paths
+    no longer configured), so after a ``COMPILER_VERSION`` change no rule-set build has to
+    recompile rules from text. Called on every start; costs one query when nothing is stale.
+    """
+    rows = uow.session.execute(
+        select(DetectionRuleRow.origin, DetectionRuleRow.source_path, DetectionRuleRow.text)
+        .join(CompiledRuleRow, CompiledRuleRow.rule_row_id == DetectionRuleRow.id)
+        .where(CompiledRuleRow.compiler_version != COMPILER_VERSION)
+        .order_by(DetectionRuleRow.source_path)
+    ).all()
+    by_origin: dict[str, dict[str, str]] = {}
+    for origin, path, text in rows:
+        by_origin.setdefault(origin if origin in ORIGINS else "path", {})[path] = text
+    total = LoadSummary()
+    for origin, files in sorted(by_origin.items()):
+        done = load_rule_sources(uow, sorted(files.items()), origin=origin, cache_dir=cache_dir)
+        for name in (
+            "files",
+            "compiled",
+            "failed",
+            "set_aside",
+            "correlations",
+            "added",
+            "updated",
+            "removed",
+        ):
+            setattr(total, name, getattr(total, name) + getattr(done, name))
+        total.problems.extend(done.problems)
+        total.seconds += done.seconds
+        total.compile_seconds += done.compile_seconds
+    return total
 
 
 def load_builtin_rules(uow: UnitOfWork, *, cache_dir: Path | None = None) -> LoadSummary:

@@ -92,7 +92,11 @@ class DetectionService:
     def _build(self) -> tuple[ActiveRules, Engine, list[Detector]]:
         with self.runtime.uow(DETECTION) as uow:
             active = active_rules(uow)
-        engine = Engine(active.ruleset, budget_seconds=self._budget)
+        engine = Engine(
+            active.ruleset,
+            budget_seconds=self._budget,
+            database_cache=self.runtime.rule_cache / "hyperscan",
+        )
         detectors = [*self._standing, *self._build_detectors(self.runtime, active.ruleset)]
         if self._freeze_gc:
             gc.collect()

@@ -78,8 +78,12 @@ _SQLITE_EVENT_INSERT = (
 #: page cache of the connection storing events (SQLite's default is 2 MiB). The event table's eight
 #: B-trees take a page each per batch at their right edge and, for the address and user indexes,
 #: pages all over: with the default, inserts re-read pages evicted a moment ago. Bounded, per
-#: connection; measured ~1.5x the insert rate at 200k rows (docs/benchmarks.md).
+#: connection; measured ~1.5x the insert rate at 200k rows (docs/benchmarks.md). Set for the batch
+#: and put back afterwards (SQLite frees the pages above the limit), so a pooled connection that
+#: stored events does not keep 32 MiB for its later, unrelated work: with several pooled
+#: connections taking turns that was an unbounded-looking rise of the server's memory.
 _SQLITE_CACHE = "PRAGMA cache_size=-32768"
+_SQLITE_CACHE_DEFAULT = "PRAGMA cache_size=-2000"
 
 
 def _sqlite_time(value: datetime | None) -> str | None:
@@ -161,7 +165,10 @@ def _insert_events(conn: Connection, events: Sequence[Event]) -> None:
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql(_SQLITE_CACHE)
         times: dict[datetime, str | None] = {}
-        conn.exec_driver_sql(_SQLITE_EVENT_INSERT, [sqlite_event_params(e, times) for e in events])
+        try:
+            conn.exec_driver_sql(_SQLITE_EVENT_INSERT, [sqlite_event_params(e, times) for e in events])
+        finally:
+            conn.exec_driver_sql(_SQLITE_CACHE_DEFAULT)
     else:
         _insert_ignoring_duplicates(conn, _EVENTS, [event_row(e) for e in events])
 

@@ -76,3 +76,28 @@ def test_rules_without_a_required_literal_are_always_evaluated(load_yaml: LoadYa
     engine = Engine([rule])
     engine.evaluate({**PROCESS, "Image": "C:\\x\\y.dat", "CommandLine": "zzz"})
     assert engine.stats.candidates == 1
+
+
+def test_a_clause_found_in_most_windows_events_is_not_kept_as_a_veto(load_yaml: LoadYaml) -> None:
+    detection = (
+        "sel_img:\n  Image|endswith: '.exe'\n"
+        "sel_dir:\n  CurrentDirectory|contains: '\\windows\\'\n"
+        "sel_cli:\n  CommandLine|contains: 'sekurlsa::'\n"
+        "condition: all of sel_*"
+    )
+    rule = _rule(load_yaml, detection)
+    assert rule_clauses(rule) == (frozenset({"sekurlsa::"}),)
+    engine = Engine([rule])
+    event = {
+        **PROCESS,
+        "Image": "C:\\x\\m.exe",
+        "CurrentDirectory": "C:\\Windows\\",
+        "CommandLine": "sekurlsa::x",
+    }
+    assert len(engine.evaluate(event)) == 1
+    assert engine.evaluate({**event, "Image": "C:\\x\\m.com"}) == []  # the matcher still tests `.exe`
+
+
+def test_a_common_literal_can_still_trigger_a_rule_that_has_nothing_rarer(load_yaml: LoadYaml) -> None:
+    rule = _rule(load_yaml, "sel:\n  Image|endswith: '.exe'\ncondition: sel")
+    assert rule_clauses(rule) == (frozenset({".exe"}),)

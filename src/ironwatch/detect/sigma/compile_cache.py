@@ -22,10 +22,10 @@ from ironwatch.detect.sigma.ir import RuleIR, from_plain, to_plain
 from ironwatch.detect.sigma.logsource import LogsourceMap
 from ironwatch.detect.sigma.report import RuleFailure
 
-# Not bumped when null values began to read `null` in detection texts (they held a memory
-# address): only the explanation text differs, and a bump would leave every stored compiled form
-# of an unchanged file to be recompiled from its text on each rule-set build.
-COMPILER_VERSION = "3"
+# 4: null values read `null` in detection texts (version 3 stored a memory address there). A bump
+# is safe: loading a file (and every start, for the other stored files) compiles again the files
+# whose stored forms an older version wrote (rule_loading.refresh_stale_rules), once.
+COMPILER_VERSION = "4"
 
 
 @dataclass

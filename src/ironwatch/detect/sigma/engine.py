@@ -11,8 +11,10 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from ironwatch.core.errors import NotFoundError
+from ironwatch.detect.sigma.database_cache import DatabaseCache
 from ironwatch.detect.sigma.event_view import EventView
 from ironwatch.detect.sigma.explain import ExplainNode, explain_rule
 from ironwatch.detect.sigma.ir import DetectionGroup, FieldItem, FieldRefTest, RuleIR
@@ -85,7 +87,9 @@ class Engine:
         *,
         budget_seconds: float = 0.05,
         prefer_hyperscan: bool = True,
+        database_cache: DatabaseCache | Path | None = None,
     ) -> None:
+        """``database_cache`` (a directory or a cache) keeps compiled Hyperscan databases across runs."""
         irs = rules.rules if isinstance(rules, RuleSet) else tuple(rules)
         shared = literal_sharing(irs)
         self._rules = tuple(compile_matcher(rule, shared) for rule in irs)
@@ -108,6 +112,9 @@ class Engine:
         self._raw_plans: dict[tuple[object, ...], RoutePlan] = {}
         self._budget = budget_seconds
         self._prefer_hyperscan = prefer_hyperscan
+        self.database_cache = (
+            DatabaseCache(database_cache) if isinstance(database_cache, Path) else database_cache
+        )
         self.stats = EngineStats()
 
     @property
@@ -146,6 +153,7 @@ class Engine:
                 prefer_hyperscan=self._prefer_hyperscan,
                 scanners=self._scanners,
                 only=sorted(self._any_channel + self._by_channel.get(channel or "", [])),
+                database_cache=self.database_cache,
             )
             if len(self._plans) >= MAX_ROUTE_PLANS:
                 self._plans.clear()

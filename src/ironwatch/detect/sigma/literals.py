@@ -39,6 +39,18 @@ RARE_CHARACTERS = frozenset("`^~|{}<>$#@!;")
 MAX_CLAUSES = 4  # clauses kept per rule: the first triggers evaluation, the rest veto it
 MAX_PRODUCT = 16  # an OR is distributed over its parts' clauses up to this many combinations
 _META = frozenset("^$.|?*+()[]{}\\")
+# Text found in most Windows events (paths of system binaries, file suffixes, vendor names). A
+# literal inside it (`.exe`, `c:\\`, `\\windows\\`, `system32`, `microsoft`) holds on nearly every
+# event, so a clause holding one is a poor trigger (the rule is a candidate almost always) and no
+# veto at all (it only adds scan hits): such a clause triggers only a rule that has no other, and
+# is never kept as a veto. Chosen from what these paths look like, not from any corpus; it never
+# changes matches (fewer vetoes only means more candidates evaluated).
+COMMON_TEXT = (
+    "c:\\windows\\system32\\svchost.exe\n"
+    "c:\\windows\\syswow64\\\n"
+    "c:\\program files (x86)\\microsoft\\windows\\\n"
+    ".dll\n.sys\n"
+)
 Literals = frozenset[str] | None
 Clause = frozenset[str]
 Clauses = tuple[Clause, ...]
@@ -310,7 +322,15 @@ def rule_clauses(rule: RuleIR, shared: Mapping[str, int] | None = None) -> Claus
         )
     detections = {name: item_clauses(group, weights) for name, group in rule.detections.items()}
     clauses = _disj((_condition_clauses(c, detections, weights) for c in rule.conditions), weights)
-    return _cheapest(clauses, weights, MAX_CLAUSES)
+    ranked = _cheapest(clauses, weights, len(clauses))
+    rare = tuple(clause for clause in ranked if not _common(clause))
+    # a common clause may trigger only when there is nothing rarer; it never vetoes
+    return (rare or ranked[:1])[:MAX_CLAUSES]
+
+
+def _common(clause: Clause) -> bool:
+    """Whether ``clause`` holds on most Windows events anyway (see ``COMMON_TEXT``)."""
+    return any(text in COMMON_TEXT for text in clause)
 
 
 def rule_literals(rule: RuleIR, shared: Mapping[str, int] | None = None) -> Literals:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from ironwatch.detect.sigma.database_cache import DatabaseCache
 from ironwatch.detect.sigma.event_view import text_of
 from ironwatch.detect.sigma.ir import Route
 from ironwatch.detect.sigma.logsource import route_admits
@@ -91,6 +92,7 @@ def build_plan(
     prefer_hyperscan: bool = True,
     scanners: dict[tuple[str, ...], LiteralScanner] | None = None,
     only: Sequence[int] | None = None,
+    database_cache: DatabaseCache | None = None,
 ) -> RoutePlan:
     """The plan for events with ``key`` and ``provider`` over rules given as parallel sequences.
 
@@ -98,7 +100,8 @@ def build_plan(
     :func:`ironwatch.detect.sigma.literals.rule_clauses`). A clause with a literal in the
     plan's constant text (dataset, channel, provider, event id) always holds here and is dropped.
     ``scanners`` caches literal databases by their literals across plans; ``only`` (ascending
-    rule indices) limits the rules looked at to those that may be admitted.
+    rule indices) limits the rules looked at to those that may be admitted; ``database_cache``
+    keeps compiled Hyperscan databases on disk.
     """
     constant = "\n".join(str(text).lower() for text in (key[0], key[1], provider, key[2]) if text is not None)
     always: list[int] = []
@@ -135,5 +138,7 @@ def build_plan(
         cache = scanners if scanners is not None else {}
         scanner = cache.get(tuple(names))
         if scanner is None:
-            scanner = cache[tuple(names)] = build_scanner(names, prefer_hyperscan=prefer_hyperscan)
+            scanner = cache[tuple(names)] = build_scanner(
+                names, prefer_hyperscan=prefer_hyperscan, cache=database_cache
+            )
     return RoutePlan(tuple(always), scanner, tuple(map(tuple, by_literal)), size, vetoes, tuple(names))
