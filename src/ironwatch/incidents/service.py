@@ -298,30 +298,7 @@ def update_task(uow: UnitOfWork, key: str, task_id: str, data: s.TaskUpdate) -> 
 
 def add_observable(uow: UnitOfWork, key: str, data: s.ObservableCreate) -> tuple[ObservableRow, bool]:
     """Attach an observable; returns ``(row, created)``: an equal one already there is returned as is."""
-    uow.principal.require(Permission.INCIDENT_TASK)
-    incident = find_incident(uow, key)
-    observable = normalise_observable(data.type, data.value)
-    existing = uow.session.scalars(
-        select(ObservableRow).where(
-            ObservableRow.incident_id == incident.id,
-            ObservableRow.type == observable.type.value,
-            ObservableRow.value == observable.value,
-        )
-    ).one_or_none()
-    if existing is not None:
-        return existing, False
-    row = ObservableRow(
-        id=new_id(),
-        incident_id=incident.id,
-        type=observable.type.value,
-        value=observable.value,
-        note=data.note,
-        tlp=data.tlp.value if data.tlp else None,
-        created_at=uow.clock.now(),
-    )
-    uow.session.add(row)
-    uow.flush()
-    return row, True
+    return add_observables(uow, key, [data])[0]
 
 
 #: observable values per lookup query in ``add_observables``

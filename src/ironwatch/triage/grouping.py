@@ -126,21 +126,26 @@ def find_group(uow: UnitOfWork, plan: Plan, alert: AlertRow) -> AlertGroupRow | 
     return next((g for g in candidates if _matches(plan, alert, g)), None)
 
 
+def new_group_row(alert: AlertRow, now: datetime) -> AlertGroupRow:
+    """An empty group opened by ``alert`` (the caller adds it to the session and joins the alert)."""
+    return AlertGroupRow(
+        id=new_id(),
+        entities={},
+        rule_ids=[],
+        alert_count=0,
+        first_seen=alert.first_seen,
+        last_seen=alert.last_seen,
+        assessment={},
+        created_at=now,
+        updated_at=now,
+    )
+
+
 def join_group(uow: UnitOfWork, alert: AlertRow, group: AlertGroupRow | None) -> tuple[AlertGroupRow, bool]:
     """Put ``alert`` in ``group`` (a new one if None); returns the group and whether it grew in entities."""
     now = uow.clock.now()
     if group is None:
-        group = AlertGroupRow(
-            id=new_id(),
-            entities={},
-            rule_ids=[],
-            alert_count=0,
-            first_seen=alert.first_seen,
-            last_seen=alert.last_seen,
-            assessment={},
-            created_at=now,
-            updated_at=now,
-        )
+        group = new_group_row(alert, now)
         uow.session.add(group)
         uow.flush()  # no ORM relationships: the group row must exist before an alert points at it
         fresh = True

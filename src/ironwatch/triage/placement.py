@@ -14,12 +14,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ironwatch.core.ids import new_id
 from ironwatch.core.lifecycle import OPEN_STATES
 from ironwatch.plan.models import Plan
 from ironwatch.store.tables import AlertGroupRow, AlertRow, IncidentRow
 from ironwatch.store.uow import UnitOfWork
-from ironwatch.triage.grouping import alert_values, matches_entities, open_groups_since, own_values
+from ironwatch.triage.grouping import (
+    alert_values,
+    matches_entities,
+    new_group_row,
+    open_groups_since,
+    own_values,
+)
 from ironwatch.triage.suppression import active_suppressions, count_suppressed, covering_suppression
 
 #: the entities whose new values make a group "growing" (spreading) for assessment
@@ -138,18 +143,7 @@ class BatchPlacement:
             alert.handled_count = alert.count
 
     def _open(self, alert: AlertRow) -> _Group:
-        now = self._uow.clock.now()
-        row = AlertGroupRow(
-            id=new_id(),
-            entities={},
-            rule_ids=[],
-            alert_count=0,
-            first_seen=alert.first_seen,
-            last_seen=alert.last_seen,
-            assessment={},
-            created_at=now,
-            updated_at=now,
-        )
+        row = new_group_row(alert, self._uow.clock.now())
         self._uow.session.add(row)
         return self._track(row, candidate=True)
 
