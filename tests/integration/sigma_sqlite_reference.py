@@ -18,7 +18,7 @@ from sigma.backends.sqlite import sqliteBackend
 from sigma.collection import SigmaCollection
 from sigma.rule import SigmaRule
 
-from ironwatch.detect.sigma.engine import compile_matcher
+from ironwatch.detect.sigma.engine import prepare_rule
 from ironwatch.detect.sigma.event_view import is_enrichment_key, text_of
 from ironwatch.detect.sigma.ir import RuleIR
 from ironwatch.detect.sigma.logsource import route_admits
@@ -85,7 +85,7 @@ class SqliteReference:
             for key in event:
                 columns.setdefault(key.lower(), key)
         for ir, _query in self.queries:
-            for name in compile_matcher(ir).fields:
+            for name in prepare_rule(ir).fields:
                 columns.setdefault(name.lower(), name)
         for reserved in ("_fulltext", "_rk", "rowid"):
             columns.pop(reserved, None)

@@ -20,7 +20,7 @@ from ironwatch.detect.schemas import (
     RuleTestOut,
 )
 from ironwatch.detect.sigma.compile_cache import COMPILER_VERSION
-from ironwatch.detect.sigma.engine import compile_matcher
+from ironwatch.detect.sigma.engine import prepare_rule
 from ironwatch.detect.sigma.explain import ExplainNode, explain_rule
 from ironwatch.detect.sigma.ir import RuleIR, from_plain
 from ironwatch.detect.sigma.loader import compile_rule_file
@@ -106,7 +106,7 @@ def _explanation(node: ExplainNode) -> ExplanationOut:
 
 def explain_on_events(rule: RuleIR, items: Iterable[Event | ParseFailure]) -> RuleTestOut:
     """Explain, event by event, why ``rule`` matches or not (the engine's own closures decide)."""
-    tested = compile_matcher(rule).fields
+    tested = prepare_rule(rule).fields
     out = RuleTestOut(rule_id=rule.id, title=rule.title, events=0, matched=0, failures=0, verdicts=[])
     for item in items:
         if isinstance(item, ParseFailure):

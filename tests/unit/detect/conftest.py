@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from ironwatch.detect.sigma import Engine, RuleSet, load_rules
+from ironwatch.detect.sigma.event_view import EventView
+from ironwatch.detect.sigma.matchers import rule_matcher
 
 from .rule_text import PROCESS, rule_yaml
 
@@ -39,6 +41,9 @@ def matches(load_yaml: LoadYaml) -> Callable[[str, Mapping[str, object]], bool]:
         event = {**PROCESS, **fields}
         found = bool(engine.evaluate(event))
         assert found == bool(engine.evaluate_all(event)), "prefilter and brute force disagree"
+        (rule,) = ruleset.rules
+        closures = rule_matcher(rule.detections, rule.conditions)
+        assert found == closures(EventView(event)), "generated matcher and closure tree disagree"
         return found
 
     return check

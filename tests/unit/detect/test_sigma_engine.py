@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import time
 from pathlib import Path
 
 import pytest
@@ -133,3 +134,62 @@ def test_literal_prefilter_finds_the_same_rules_as_brute_force_on_corpus_sample(
             checked += 1
             matched += bool(found)
     assert checked > 500 and matched > 10
+
+
+def test_matchers_are_built_on_first_evaluation_outside_the_budget(load_yaml, monkeypatch) -> None:
+    from ironwatch.detect.sigma import engine as engine_module
+
+    rules = [
+        rule_yaml(
+            "sel:\n  Image|contains: 'a'\ncondition: sel", rule_id=f"00000000-0000-0000-0000-00000000020{n}"
+        )
+        for n in range(3)
+    ]
+    engine = Engine(load_yaml(*rules), budget_seconds=0.01)
+    assert engine._matchers == [None, None, None]
+    build = engine_module.build_matcher
+
+    def slow_build(rule):
+        time.sleep(0.02)  # longer than the whole budget
+        return build(rule)
+
+    monkeypatch.setattr(engine_module, "build_matcher", slow_build)
+    assert len(engine.evaluate({**PROCESS, "Image": "a"})) == 3
+    assert engine.stats.budget_overruns == 0
+    assert all(matcher is not None for matcher in engine._matchers)
+
+
+def test_remembered_candidates_are_bounded_and_equal_to_fresh_ones(load_yaml, monkeypatch) -> None:
+    from ironwatch.detect.sigma import engine as engine_module
+
+    words = ["alpha", "bravo", "charlie", "delta"]
+    rules = [
+        rule_yaml(
+            f"sel:\n  CommandLine|contains: '{word}'\ncondition: sel",
+            rule_id=f"00000000-0000-0000-0000-00000000030{n}",
+        )
+        for n, word in enumerate(words)
+    ]
+    ruleset = load_yaml(*rules)
+    monkeypatch.setattr(engine_module, "MAX_REMEMBERED_HITS", 2)
+    engine = Engine(ruleset)
+    events = [{**PROCESS, "CommandLine": " ".join(words[:n] + words[n + 1 :][:n])} for n in range(4)] * 3
+    for event in events:
+        expected = sorted(index for index, word in enumerate(words) if word in str(event["CommandLine"]))
+        assert engine.candidates(event) == expected
+        assert [m.rule_id for m in engine.evaluate(event)] == engine.evaluate_all(event)
+    (plan,) = engine._plans.values()
+    assert 0 < len(plan.remembered) <= 2
+
+
+def test_matches_of_one_event_share_entities_by_value_not_by_object(load_yaml) -> None:
+    rules = [
+        rule_yaml(
+            "sel:\n  Image|contains: 'a'\ncondition: sel", rule_id=f"00000000-0000-0000-0000-00000000040{n}"
+        )
+        for n in range(2)
+    ]
+    first, second = Engine(load_yaml(*rules)).evaluate({**PROCESS, "Image": "a", "host.name": "ws1"})
+    assert first.entities == second.entities == {"host": "ws1"}
+    first.entities["user"] = "changed"
+    assert second.entities == {"host": "ws1"}

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ironwatch.core.errors import NotFoundError
+from ironwatch.detect.sigma.codegen import compiled_rule_matcher
 from ironwatch.detect.sigma.database_cache import DatabaseCache
 from ironwatch.detect.sigma.event_view import EventView
 from ironwatch.detect.sigma.explain import ExplainNode, explain_rule
@@ -21,8 +22,8 @@ from ironwatch.detect.sigma.ir import DetectionGroup, FieldItem, FieldRefTest, R
 from ironwatch.detect.sigma.literals import Clauses, literal_sharing, rule_clauses
 from ironwatch.detect.sigma.loader import RuleSet
 from ironwatch.detect.sigma.logsource import route_admits
-from ironwatch.detect.sigma.match import Match, build_match
-from ironwatch.detect.sigma.matchers import Matcher, rule_matcher
+from ironwatch.detect.sigma.match import Match, build_match, extract_entities
+from ironwatch.detect.sigma.matchers import Matcher
 from ironwatch.detect.sigma.prefilter import LiteralScanner
 from ironwatch.detect.sigma.routing import (
     RoutePlan,
@@ -34,6 +35,7 @@ from ironwatch.detect.sigma.routing import (
 )
 
 MAX_ROUTE_PLANS = 4096
+MAX_REMEMBERED_HITS = 2048  # distinct literal-hit sets remembered per route plan
 
 
 @dataclass
@@ -58,17 +60,23 @@ def _fields(group: FieldItem | DetectionGroup) -> list[str]:
 @dataclass(frozen=True)
 class CompiledRule:
     ir: RuleIR
-    matcher: Matcher
     clauses: Clauses  # required literals (CNF), most selective first; () = always evaluate
     fields: tuple[str, ...]
 
 
-def compile_matcher(rule: RuleIR, shared: Mapping[str, int] | None = None) -> CompiledRule:
-    """Build the closures and prefilter literals for one compiled rule (``shared``: literal_sharing)."""
+def prepare_rule(rule: RuleIR, shared: Mapping[str, int] | None = None) -> CompiledRule:
+    """The prefilter literals and tested fields of one compiled rule (``shared``: literal_sharing).
+
+    The rule's matcher is built by the engine on the rule's first evaluation (most rules of a
+    large set are never a candidate on a given site's events).
+    """
     names = dict.fromkeys(name for group in rule.detections.values() for name in _fields(group))
-    return CompiledRule(
-        rule, rule_matcher(rule.detections, rule.conditions), rule_clauses(rule, shared), tuple(names)
-    )
+    return CompiledRule(rule, rule_clauses(rule, shared), tuple(names))
+
+
+def build_matcher(rule: RuleIR) -> Matcher:
+    """The rule's matcher: one generated function (see :mod:`ironwatch.detect.sigma.codegen`)."""
+    return compiled_rule_matcher(rule.detections, rule.conditions)
 
 
 class Engine:
@@ -92,7 +100,8 @@ class Engine:
         """``database_cache`` (a directory or a cache) keeps compiled Hyperscan databases across runs."""
         irs = rules.rules if isinstance(rules, RuleSet) else tuple(rules)
         shared = literal_sharing(irs)
-        self._rules = tuple(compile_matcher(rule, shared) for rule in irs)
+        self._rules = tuple(prepare_rule(rule, shared) for rule in irs)
+        self._matchers: list[Matcher | None] = [None] * len(self._rules)  # built on first use
         self._index = {compiled.ir.id: position for position, compiled in enumerate(self._rules)}
         self._enabled = [True] * len(self._rules)
         self._routes = [compiled.ir.route for compiled in self._rules]
@@ -177,39 +186,58 @@ class Engine:
 
     def candidates(self, event: Mapping[str, object]) -> list[int]:
         """Indices of the rules worth evaluating on ``event``, in load order."""
+        return list(self._candidates(event))
+
+    def _candidates(self, event: Mapping[str, object]) -> tuple[int, ...]:
         plan = self._event_plan(event)
         scanner = plan.scanner
         if scanner is None:
-            return list(plan.always)
+            return plan.always
         hits = scanner.found(event_text(event))
         if not hits:
-            return list(plan.always)
-        chosen = set(plan.always)
-        chosen.update(*map(plan.literal_rules.__getitem__, hits))  # one C-level call for all hits
-        vetoes = plan.vetoes
-        if vetoes:
-            disjoint = hits.isdisjoint
-            return sorted(
-                index for index in chosen if index not in vetoes or not any(map(disjoint, vetoes[index]))
-            )
-        return sorted(chosen)
+            return plan.always
+        # The same literals are found again and again (the same programs, paths and accounts):
+        # the candidates for a set of hits are worked out once and remembered, per plan.
+        key = frozenset(hits)
+        remembered = plan.remembered
+        chosen = remembered.get(key)
+        if chosen is None:
+            chosen = _choose(plan, hits)
+            if len(remembered) >= MAX_REMEMBERED_HITS:
+                remembered.clear()
+            remembered[key] = chosen
+        return chosen
+
+    def _matcher(self, position: int) -> Matcher:
+        matcher = self._matchers[position]
+        if matcher is None:
+            matcher = self._matchers[position] = build_matcher(self._rules[position].ir)
+        return matcher
 
     def evaluate(self, event: Mapping[str, object]) -> list[Match]:
         """The rules that match ``event``, in load order."""
         stats = self.stats
         stats.events += 1
-        candidates = self.candidates(event)
+        candidates = self._candidates(event)
         if not candidates:  # most events: nothing to evaluate, nothing to allocate
             return []
         view = EventView(event)
         matches: list[Match] = []
         clock = time.perf_counter
         deadline = clock() + self._budget
-        rules = self._rules
+        rules, matchers = self._rules, self._matchers
+        entities: dict[str, str] | None = None
         for done, position in enumerate(candidates):
-            compiled = rules[position]
-            if compiled.matcher(view):
+            matcher = matchers[position]
+            if matcher is None:  # first evaluation: building it is not the rule's running time
+                started = clock()
+                matcher = self._matcher(position)
+                deadline += clock() - started
+            if matcher(view):
+                compiled = rules[position]
                 ir = compiled.ir
+                if entities is None:
+                    entities = extract_entities(event)
                 matches.append(
                     build_match(
                         rule_id=ir.id,
@@ -218,6 +246,7 @@ class Engine:
                         tags=ir.tags,
                         fields=compiled.fields,
                         event=event,
+                        entities=entities,
                     )
                 )
             if clock() > deadline and done + 1 < len(candidates):
@@ -239,7 +268,9 @@ class Engine:
         return [
             compiled.ir.id
             for position, compiled in enumerate(self._rules)
-            if self._enabled[position] and route_admits(compiled.ir.route, *key) and compiled.matcher(view)
+            if self._enabled[position]
+            and route_admits(compiled.ir.route, *key)
+            and self._matcher(position)(view)
         ]
 
     def explain(self, rule: str | RuleIR, event: Mapping[str, object]) -> ExplainNode:
@@ -250,3 +281,16 @@ class Engine:
                 raise NotFoundError(f"no loaded rule has id {rule}", hint="list rules to see the loaded ids")
             rule = self._rules[position].ir
         return explain_rule(rule, event)
+
+
+def _choose(plan: RoutePlan, hits: set[int]) -> tuple[int, ...]:
+    """The plan's rules triggered by ``hits`` whose other clauses hold too, with those always due."""
+    chosen = set(plan.always)
+    chosen.update(*map(plan.literal_rules.__getitem__, hits))  # one C-level call for all hits
+    vetoes = plan.vetoes
+    if vetoes:
+        disjoint = hits.isdisjoint
+        return tuple(
+            sorted(index for index in chosen if index not in vetoes or not any(map(disjoint, vetoes[index])))
+        )
+    return tuple(sorted(chosen))

@@ -69,9 +69,14 @@ def build_match(
     tags: tuple[str, ...],
     fields: tuple[str, ...],
     event: Mapping[str, object],
+    entities: dict[str, str] | None = None,
 ) -> Match:
-    """Assemble a :class:`Match` for ``event`` from a rule's identity and tested field names."""
-    entities = extract_entities(event)
+    """Assemble a :class:`Match` for ``event`` from a rule's identity and tested field names.
+
+    ``entities`` (from :func:`extract_entities` on the same event) saves working them out again
+    when one event matches several rules; each match gets its own copy.
+    """
+    entities = extract_entities(event) if entities is None else dict(entities)
     return Match(
         rule_id=rule_id,
         title=title,

@@ -76,7 +76,7 @@ def any_of(matchers: Sequence[Matcher]) -> Matcher:
     return some
 
 
-def _text_check(tests: Sequence[StringTest], *, anchored: bool = True) -> TextCheck:
+def text_check(tests: Sequence[StringTest], *, anchored: bool = True) -> TextCheck:
     """One check for OR-linked case-folded string tests, grouped by operation."""
     equal = frozenset(t.value for t in tests if t.op == "eq")
     prefixes = tuple(t.value for t in tests if t.op == "prefix")
@@ -168,8 +168,8 @@ def _in_network(network: str) -> ScalarCheck:
 def scalar_check(test: ValueTest) -> ScalarCheck:
     """A check on one non-null raw value (not lowercased) for tests outside the string fast path."""
     if isinstance(test, StringTest):
-        text_check = _text_check([test])
-        return lambda raw: text_check(text_of(raw))
+        check_text = text_check([test])
+        return lambda raw: check_text(text_of(raw))
     if isinstance(test, RegexTest):
         found = re2_predicate(compile_re2(test.pattern, test.flags))
         return lambda raw: found(raw if type(raw) is str else text_of(raw))
@@ -204,7 +204,7 @@ def scalar_check(test: ValueTest) -> ScalarCheck:
     raise TypeError(f"{type(test).__name__} is not a per-value test")
 
 
-def _field_test(field: str, test: ValueTest) -> Matcher:
+def field_test(field: str, test: ValueTest) -> Matcher:
     """A matcher for one value test on one field (presence tests and references included)."""
     if isinstance(test, NullTest):
         return lambda view: view.event.get(field) is None
@@ -241,7 +241,7 @@ def _field_test(field: str, test: ValueTest) -> Matcher:
 
 
 def _string_field(field: str, tests: Sequence[StringTest]) -> Matcher:
-    check = _text_check(tests)
+    check = text_check(tests)
 
     def match(view: EventView) -> bool:
         text = view.low(field)
@@ -254,14 +254,14 @@ def _string_field(field: str, tests: Sequence[StringTest]) -> Matcher:
     return match
 
 
-def _keyword_test(test: ValueTest) -> Matcher:
+def keyword_test(test: ValueTest) -> Matcher:
     """Field-less search: the value appears anywhere in any source value of the event."""
     if isinstance(test, StringTest) and not test.cased:
         if test.op == "glob":
             unanchored = StringTest("glob", test.value)
-            check = _text_check([unanchored], anchored=False)
+            check = text_check([unanchored], anchored=False)
         else:
-            check = _text_check([StringTest("contains", test.value)])
+            check = text_check([StringTest("contains", test.value)])
         return lambda view: any(check(text) for text in view.keyword_texts())
     if isinstance(test, NumberTest):
         spelled = str(test.value)
@@ -278,15 +278,15 @@ def _keyword_test(test: ValueTest) -> Matcher:
 def field_matcher(item: FieldItem) -> Matcher:
     """The matcher for one detection line, negation (``|neq``) included."""
     if item.field is None:
-        parts = [_keyword_test(test) for test in item.tests]
+        parts = [keyword_test(test) for test in item.tests]
     else:
         field = item.field
         plain = [t for t in item.tests if isinstance(t, StringTest) and not t.cased]
         others = [t for t in item.tests if not (isinstance(t, StringTest) and not t.cased)]
         if item.all:
-            parts = [_string_field(field, [t]) for t in plain] + [_field_test(field, t) for t in others]
+            parts = [_string_field(field, [t]) for t in plain] + [field_test(field, t) for t in others]
         else:
-            parts = ([_string_field(field, plain)] if plain else []) + [_field_test(field, t) for t in others]
+            parts = ([_string_field(field, plain)] if plain else []) + [field_test(field, t) for t in others]
     matcher = all_of(parts) if item.all else any_of(parts)
     if item.negated:
         inner = matcher

@@ -80,6 +80,8 @@ class RoutePlan:
     size: int
     vetoes: dict[int, tuple[frozenset[int], ...]] = field(default_factory=dict)
     literals: tuple[str, ...] = ()  # the scanner's literals, by index
+    #: candidates worked out for a set of hits (filled by the engine, bounded there)
+    remembered: dict[frozenset[int], tuple[int, ...]] = field(default_factory=dict, compare=False)
 
 
 def build_plan(

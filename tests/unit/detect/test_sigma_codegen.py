@@ -1,0 +1,66 @@
+"""Rules compiled to one generated function: same verdicts as the closure tree, no rule text run as code."""
+
+from __future__ import annotations
+
+import pytest
+
+from ironwatch.detect.sigma import Engine, codegen
+from ironwatch.detect.sigma.codegen import compiled_rule_matcher, rule_source
+from ironwatch.detect.sigma.event_view import EventView
+from ironwatch.detect.sigma.matchers import rule_matcher
+
+from .rule_text import PROCESS, rule_yaml
+
+HOSTILE = "'); raise SystemExit('escaped') #\n\\\"{x}"
+
+
+def _both(ruleset, event: dict[str, object]) -> tuple[bool, bool]:
+    (rule,) = ruleset.rules
+    view = EventView({**PROCESS, **event})
+    generated = compiled_rule_matcher(rule.detections, rule.conditions)
+    return generated(view), rule_matcher(rule.detections, rule.conditions)(EventView({**PROCESS, **event}))
+
+
+def test_rule_values_and_field_names_are_data_not_code(load_yaml) -> None:
+    detection = (
+        "sel:\n"
+        "  CommandLine|contains: \"'); raise SystemExit('escaped') #\"\n"
+        "  \"Odd'Field\": 'x'\n"
+        "condition: sel"
+    )
+    ruleset = load_yaml(rule_yaml(detection))
+    (rule,) = ruleset.rules
+    text, _ = rule_source(rule.detections, rule.conditions)
+    assert "raise systemexit('escaped')" in text  # lowercased, only inside a string literal
+    engine = Engine(ruleset)
+    hit = {**PROCESS, "CommandLine": f"run {HOSTILE}", "Odd'Field": "X"}
+    assert len(engine.evaluate(hit)) == 1
+    assert engine.evaluate({**hit, "Odd'Field": "y"}) == []
+
+
+def test_long_value_lists_match_like_the_closures(load_yaml) -> None:
+    names = [f"'\\\\tool{n}.exe'" for n in range(40)]
+    detection = "sel:\n  Image|endswith:\n" + "".join(f"    - {name}\n" for name in names) + "condition: sel"
+    ruleset = load_yaml(rule_yaml(detection))
+    for image, expected in (("C:\\x\\TOOL39.exe", True), ("C:\\x\\tool40.exe", False), ("tool1.exe", False)):
+        assert _both(ruleset, {"Image": image}) == (expected, expected)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(["a.exe", "C:\\x\\cmd.exe"], True), (["a.exe", None], False), ([], False), (None, False)],
+)
+def test_list_and_null_values_take_the_same_path(load_yaml, value: object, expected: bool) -> None:
+    ruleset = load_yaml(rule_yaml("sel:\n  Image|endswith: '\\cmd.exe'\ncondition: sel"))
+    assert _both(ruleset, {"Image": value}) == (expected, expected)
+
+
+def test_rule_too_large_for_one_function_keeps_its_closures(load_yaml, monkeypatch) -> None:
+    ruleset = load_yaml(rule_yaml("sel:\n  Image|endswith: '\\cmd.exe'\ncondition: sel"))
+    (rule,) = ruleset.rules
+    monkeypatch.setattr(codegen, "MAX_SOURCE_CHARS", 10)
+    matcher = compiled_rule_matcher(rule.detections, rule.conditions)
+    assert matcher.__code__.co_filename != "<sigma rule>"
+    assert matcher(EventView({**PROCESS, "Image": "c:\\cmd.exe"})) is True
+    monkeypatch.undo()
+    assert compiled_rule_matcher(rule.detections, rule.conditions).__code__.co_filename == "<sigma rule>"
