@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from ironwatch.detect.sigma import Engine, RuleSet, load_rules
+from ironwatch.detect.sigma.codegen import compiled_rule_matcher
 from ironwatch.detect.sigma.event_view import EventView
 from ironwatch.detect.sigma.matchers import rule_matcher
 
@@ -42,8 +43,12 @@ def matches(load_yaml: LoadYaml) -> Callable[[str, Mapping[str, object]], bool]:
         found = bool(engine.evaluate(event))
         assert found == bool(engine.evaluate_all(event)), "prefilter and brute force disagree"
         (rule,) = ruleset.rules
+        # the engine starts a rule on its closure tree and switches to the generated function once
+        # the rule is warm: both must give the engine's verdict
         closures = rule_matcher(rule.detections, rule.conditions)
-        assert found == closures(EventView(event)), "generated matcher and closure tree disagree"
+        generated = compiled_rule_matcher(rule.detections, rule.conditions)
+        assert found == closures(EventView(event)), "closure tree disagrees with the engine"
+        assert found == generated(EventView(event)), "generated function disagrees with the engine"
         return found
 
     return check

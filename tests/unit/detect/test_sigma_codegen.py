@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import random
+from pathlib import Path
+
 import pytest
 
-from ironwatch.detect.sigma import Engine, codegen
+from ironwatch.detect.evtx_fields import iter_evtx_events
+from ironwatch.detect.sigma import Engine, codegen, load_rules
 from ironwatch.detect.sigma.codegen import compiled_rule_matcher, rule_source
 from ironwatch.detect.sigma.event_view import EventView
+from ironwatch.detect.sigma.logsource import route_admits
 from ironwatch.detect.sigma.matchers import rule_matcher
+from ironwatch.detect.sigma.routing import routing_key
 
 from .rule_text import PROCESS, rule_yaml
 
+CORPUS = Path(__file__).resolve().parents[3].parent / "shared" / "corpus"
 HOSTILE = "'); raise SystemExit('escaped') #\n\\\"{x}"
 
 
@@ -64,3 +71,32 @@ def test_rule_too_large_for_one_function_keeps_its_closures(load_yaml, monkeypat
     assert matcher(EventView({**PROCESS, "Image": "c:\\cmd.exe"})) is True
     monkeypatch.undo()
     assert compiled_rule_matcher(rule.detections, rule.conditions).__code__.co_filename == "<sigma rule>"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (CORPUS / "evtx").is_dir(), reason=f"public corpus not found at {CORPUS}")
+def test_generated_functions_agree_with_closures_on_corpus_sample(tmp_path: Path) -> None:
+    ruleset = load_rules(paths=[CORPUS / "sigma" / "rules" / "windows"], cache_dir=tmp_path)
+    pairs = [
+        (
+            rule,
+            compiled_rule_matcher(rule.detections, rule.conditions),
+            rule_matcher(rule.detections, rule.conditions),
+        )
+        for rule in ruleset.rules
+    ]
+    files = random.Random(11).sample(sorted((CORPUS / "evtx").rglob("*.evtx")), 40)
+    compared = matched = 0
+    for path in files:
+        for event in iter_evtx_events(path):
+            key = routing_key(event)
+            for rule, generated, closures in pairs:
+                if not route_admits(rule.route, *key):
+                    continue
+                verdict = generated(EventView(event))
+                assert verdict == closures(EventView(event)), (
+                    f"{rule.title}: {path} {event.get('EventRecordID')}"
+                )
+                compared += 1
+                matched += verdict
+    assert compared > 50_000 and matched > 10

@@ -136,7 +136,7 @@ def test_literal_prefilter_finds_the_same_rules_as_brute_force_on_corpus_sample(
     assert checked > 500 and matched > 10
 
 
-def test_matchers_are_built_on_first_evaluation_outside_the_budget(load_yaml, monkeypatch) -> None:
+def test_matchers_are_built_and_generated_outside_the_budget(load_yaml, monkeypatch) -> None:
     from ironwatch.detect.sigma import engine as engine_module
 
     rules = [
@@ -147,16 +147,26 @@ def test_matchers_are_built_on_first_evaluation_outside_the_budget(load_yaml, mo
     ]
     engine = Engine(load_yaml(*rules), budget_seconds=0.01)
     assert engine._matchers == [None, None, None]
-    build = engine_module.build_matcher
+    closures, generate = engine_module.rule_matcher, engine_module.build_matcher
 
-    def slow_build(rule):
-        time.sleep(0.02)  # longer than the whole budget
-        return build(rule)
+    def slowly(build):
+        def slow(*args):
+            time.sleep(0.02)  # longer than the whole budget
+            return build(*args)
 
-    monkeypatch.setattr(engine_module, "build_matcher", slow_build)
-    assert len(engine.evaluate({**PROCESS, "Image": "a"})) == 3
+        return slow
+
+    monkeypatch.setattr(engine_module, "rule_matcher", slowly(closures))
+    monkeypatch.setattr(engine_module, "build_matcher", slowly(generate))
+    event = {**PROCESS, "Image": "a"}
+    for _ in range(engine_module.WARM_EVALUATIONS - 1):
+        assert len(engine.evaluate(event)) == 3
+    assert not any(getattr(m, "__code__", None) for m in engine._matchers)  # still the closure trees
+    assert len(engine.evaluate(event)) == 3
+    assert all(m.__code__.co_filename == "<sigma rule>" for m in engine._matchers)  # generated now
+    assert len(engine.evaluate(event)) == 3
+    assert engine.evaluate({**PROCESS, "Image": "b"}) == []
     assert engine.stats.budget_overruns == 0
-    assert all(matcher is not None for matcher in engine._matchers)
 
 
 def test_remembered_candidates_are_bounded_and_equal_to_fresh_ones(load_yaml, monkeypatch) -> None:

@@ -23,7 +23,7 @@ from ironwatch.detect.sigma.literals import Clauses, literal_sharing, rule_claus
 from ironwatch.detect.sigma.loader import RuleSet
 from ironwatch.detect.sigma.logsource import route_admits
 from ironwatch.detect.sigma.match import Match, build_match, extract_entities
-from ironwatch.detect.sigma.matchers import Matcher
+from ironwatch.detect.sigma.matchers import Matcher, rule_matcher
 from ironwatch.detect.sigma.prefilter import LiteralScanner
 from ironwatch.detect.sigma.routing import (
     RoutePlan,
@@ -36,6 +36,7 @@ from ironwatch.detect.sigma.routing import (
 
 MAX_ROUTE_PLANS = 4096
 MAX_REMEMBERED_HITS = 2048  # distinct literal-hit sets remembered per route plan
+WARM_EVALUATIONS = 16  # evaluations of a rule through its closure tree before it is generated
 
 
 @dataclass
@@ -79,6 +80,27 @@ def build_matcher(rule: RuleIR) -> Matcher:
     return compiled_rule_matcher(rule.detections, rule.conditions)
 
 
+class _Warming:
+    """A rule's closure tree for its first evaluations; asks for the generated function after that.
+
+    Generating and compiling a rule's function costs ~0.5 ms, the closure tree ~0.1 ms. Of the
+    ~500 rules the corpus makes candidates, fewer than 100 are evaluated 16 times or more in its
+    first pass, and they account for over 90 % of the evaluations: only those are worth generating.
+    """
+
+    __slots__ = ("_calls", "_closures", "_pending", "_position")
+
+    def __init__(self, closures: Matcher, position: int, pending: list[int]) -> None:
+        self._closures, self._position, self._pending = closures, position, pending
+        self._calls = 0
+
+    def __call__(self, view: EventView) -> bool:
+        self._calls += 1
+        if self._calls == WARM_EVALUATIONS:
+            self._pending.append(self._position)  # replaced after the event, outside its budget
+        return self._closures(view)
+
+
 class Engine:
     """Evaluate Sigma rules against flat events.
 
@@ -102,6 +124,7 @@ class Engine:
         shared = literal_sharing(irs)
         self._rules = tuple(prepare_rule(rule, shared) for rule in irs)
         self._matchers: list[Matcher | None] = [None] * len(self._rules)  # built on first use
+        self._to_generate: list[int] = []  # rules warm enough for their generated function
         self._index = {compiled.ir.id: position for position, compiled in enumerate(self._rules)}
         self._enabled = [True] * len(self._rules)
         self._routes = [compiled.ir.route for compiled in self._rules]
@@ -211,7 +234,9 @@ class Engine:
     def _matcher(self, position: int) -> Matcher:
         matcher = self._matchers[position]
         if matcher is None:
-            matcher = self._matchers[position] = build_matcher(self._rules[position].ir)
+            ir = self._rules[position].ir
+            closures = rule_matcher(ir.detections, ir.conditions)
+            matcher = self._matchers[position] = _Warming(closures, position, self._to_generate)
         return matcher
 
     def evaluate(self, event: Mapping[str, object]) -> list[Match]:
@@ -259,19 +284,30 @@ class Engine:
         else:
             stats.candidates += len(candidates)
         stats.matches += len(matches)
+        if self._to_generate:
+            self._generate()
         return matches
+
+    def _generate(self) -> None:
+        """Replace the warm rules' closure trees with their generated functions."""
+        for position in self._to_generate:
+            self._matchers[position] = build_matcher(self._rules[position].ir)
+        self._to_generate.clear()
 
     def evaluate_all(self, event: Mapping[str, object]) -> list[str]:
         """Brute force: ids of every enabled rule that matches, without routing or prefilter (for checks)."""
         view = EventView(event)
         key = routing_key(event)
-        return [
+        found = [
             compiled.ir.id
             for position, compiled in enumerate(self._rules)
             if self._enabled[position]
             and route_admits(compiled.ir.route, *key)
             and self._matcher(position)(view)
         ]
+        if self._to_generate:
+            self._generate()
+        return found
 
     def explain(self, rule: str | RuleIR, event: Mapping[str, object]) -> ExplainNode:
         """Why ``rule`` (an id or a compiled rule) does or does not match ``event``."""
