@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ironwatch.detect.sigma import prefilter
-from ironwatch.detect.sigma.prefilter import AhoCorasickScanner, HyperscanScanner, LiteralScanner
+from ironwatch.detect.sigma.prefilter import AhoCorasickScanner, HyperscanScanner, LiteralScanner, scan_bytes
 
 LITERALS = ["cmd.exe", "kernel", "café", "élan", "®", "\\windows\\", "`", "i\u0307stanbul"]
 TEXTS = [
@@ -43,3 +43,24 @@ def test_expected_hits_cover_the_tricky_cases() -> None:
     assert _expected(TEXTS[1]) == {1}
     assert _expected(TEXTS[2]) == {2, 3}
     assert _expected(TEXTS[4]) == {7}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "C:\\Windows\\CMD.EXE",
+        "Microsoft® Windows® Operating System",
+        "ÉCOLE Straße ÀÖØÞ \u00d7 ÿ µ",
+        "Kelvin \u212a and \u0130stanbul",  # beyond Latin-1: lower() itself
+        "",
+    ],
+)
+def test_scan_bytes_are_the_lowercased_text(text: str) -> None:
+    expected = text.encode() if text.isascii() else text.lower().encode()
+    assert scan_bytes(text) == expected
+
+
+def test_latin1_table_lowercases_like_str_lower() -> None:
+    for code in range(256):
+        char = chr(code)
+        assert scan_bytes(f"\u00e9{char}") == f"\u00e9{char}".lower().encode(), hex(code)

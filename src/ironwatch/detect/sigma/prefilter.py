@@ -80,9 +80,33 @@ class HyperscanScanner:
 
     def found(self, text: str) -> set[int]:
         hits: set[int] = set()
-        data = text.encode() if text.isascii() else text.lower().encode()
-        self._db.scan(data, match_event_handler=_collect, context=hits)
+        self._db.scan(scan_bytes(text), match_event_handler=_collect, context=hits)
         return hits
+
+
+# What ``str.lower()`` does to the characters U+0000-U+00FF: A-Z and the Latin-1 capitals
+# U+00C0-U+00DE (but the multiplication sign U+00D7) gain 0x20; every other one stays.
+_LATIN1_LOWER = bytes(
+    code + 0x20 if 0x41 <= code <= 0x5A or (0xC0 <= code <= 0xDE and code != 0xD7) else code
+    for code in range(256)
+)
+
+
+def scan_bytes(text: str) -> bytes:
+    """``text`` as the caseless scan sees it: UTF-8 of ``text.lower()``, or of ``text`` if ASCII.
+
+    Hyperscan's caseless flag folds ASCII letters itself, so ASCII text is not lowercased. Text
+    that is not ASCII but fits Latin-1 (a ``®`` in most Windows process events) is lowercased
+    through a byte table: ``str.lower()`` walks such a string character by character with full
+    Unicode case mapping, several times slower. Anything wider takes ``lower()``.
+    """
+    if text.isascii():
+        return text.encode()
+    try:
+        latin = text.encode("latin-1")
+    except UnicodeEncodeError:
+        return text.lower().encode()
+    return latin.translate(_LATIN1_LOWER).decode("latin-1").encode()
 
 
 def _collect(index: int, start: int, end: int, flags: int, hits: set[int]) -> None:
