@@ -100,3 +100,56 @@ def test_generated_functions_agree_with_closures_on_corpus_sample(tmp_path: Path
                 compared += 1
                 matched += verdict
     assert compared > 50_000 and matched > 10
+
+
+PORTS = "sel:\n  DestinationPort:\n    - 443\n    - 8443\n    - 4444\ncondition: sel"
+NETWORKS = (
+    "sel:\n  DestinationIp|cidr:\n    - '10.0.0.0/8'\n    - '192.168.0.0/16'\n"
+    "    - 'fd00::/8'\ncondition: sel"
+)
+REGEXES = (
+    "sel:\n  - CommandLine|re: 'https?://0[0-9]{3,11}'\n  - CommandLine|re: ' [0-7]{7,13}'\n"
+    "  - CommandLine|re|i: 'EVIL'\n  - Image|endswith: '\\\\ping.exe'\ncondition: sel"
+)
+
+
+@pytest.mark.parametrize(
+    ("detection", "fields", "expected"),
+    [
+        (PORTS, {"DestinationPort": 4444}, True),
+        (PORTS, {"DestinationPort": "8443"}, True),
+        (PORTS, {"DestinationPort": 443.0}, True),
+        (PORTS, {"DestinationPort": 80}, False),
+        (PORTS, {"DestinationPort": True}, False),
+        (PORTS, {"DestinationPort": [80, "443"]}, True),
+        (NETWORKS, {"DestinationIp": "192.168.4.2"}, True),
+        (NETWORKS, {"DestinationIp": "fd12::1"}, True),
+        (NETWORKS, {"DestinationIp": "11.0.0.1"}, False),
+        (NETWORKS, {"DestinationIp": "::ffff:10.0.0.1"}, False),  # an IPv6 address is not in 10/8
+        (NETWORKS, {"DestinationIp": "not an address"}, False),
+        (NETWORKS, {"DestinationIp": ["8.8.8.8", "10.1.2.3"]}, True),
+        (REGEXES, {"CommandLine": "ping http://0123456"}, True),
+        (REGEXES, {"CommandLine": "x 0123456"}, True),
+        (REGEXES, {"CommandLine": "run evil now"}, True),  # its own flag survives the merge
+        (REGEXES, {"CommandLine": "ping 8.8.8.8", "Image": "C:\\ping.exe"}, True),
+        (REGEXES, {"CommandLine": "ping 8.8.8.8"}, False),
+    ],
+)
+def test_grouped_numbers_networks_and_regexes(matches, detection: str, fields: dict, expected: bool) -> None:
+    assert matches(detection, fields) is expected
+
+
+def test_or_linked_lines_on_one_field_become_one_line() -> None:
+    from ironwatch.detect.sigma.ir import FieldItem, RegexTest
+    from ironwatch.detect.sigma.matchers import merge_alternatives
+
+    first = FieldItem("CommandLine", (RegexTest("a"),), text="a")
+    other = FieldItem("Image", (RegexTest("b"),), text="b")
+    second = FieldItem("CommandLine", (RegexTest("c", "i"),), text="c")
+    negated = FieldItem("CommandLine", (RegexTest("d"),), negated=True, text="d")
+    merged = merge_alternatives([first, other, second, negated])
+    assert merged == [
+        FieldItem("CommandLine", (RegexTest("a"), RegexTest("c", "i")), text="a; c"),
+        other,
+        negated,
+    ]

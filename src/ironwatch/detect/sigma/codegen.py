@@ -36,10 +36,11 @@ from ironwatch.detect.sigma.matchers import (
     MAX_NEEDLE_LOOP,
     Matcher,
     TextCheck,
-    field_test,
     keyword_test,
+    merge_alternatives,
     rule_matcher,
     text_check,
+    value_matchers,
 )
 from ironwatch.detect.sigma.regex import compile_re2, escape_literal, re2_predicate
 
@@ -145,15 +146,16 @@ def _item(item: FieldItem, source: _Source) -> str:
             parts = [_string_line(item.field, [test], source) for test in plain]
         else:
             parts = [_string_line(item.field, plain, source)] if plain else []
-        parts += [f"{source.helper(field_test(item.field, test))}(view)" for test in others]
+        parts += [
+            f"{source.helper(check)}(view)" for check in value_matchers(item.field, others, every=item.all)
+        ]
     expression = _join(parts, "and" if item.all else "or")
     return f"(not {expression})" if item.negated else expression
 
 
 def _group(group: DetectionGroup, source: _Source) -> str:
-    parts = [
-        _item(item, source) if isinstance(item, FieldItem) else _group(item, source) for item in group.items
-    ]
+    items = merge_alternatives(group.items) if group.linking == "or" else group.items
+    parts = [_item(item, source) if isinstance(item, FieldItem) else _group(item, source) for item in items]
     return _join(parts, group.linking)
 
 
