@@ -48,6 +48,7 @@ from sigma_sqlite_reference import SqliteReference  # noqa: E402
 from ironwatch.detect.evtx_fields import iter_evtx_events  # noqa: E402
 from ironwatch.detect.sigma import Engine, RuleSet, load_rules  # noqa: E402
 from ironwatch.detect.sigma.engine import WARM_EVALUATIONS  # noqa: E402
+from ironwatch.process_memory import space_young_collections  # noqa: E402
 
 
 def _pin() -> None:
@@ -79,7 +80,9 @@ class Timer:
 
 
 def _freeze() -> None:
-    """What ``serve`` does after building an engine (DetectionService(freeze_gc=True))."""
+    """What ``serve`` does after building an engine (DetectionService(freeze_gc=True)), with the
+    collector spaced as ``serve`` sets it at start (process_memory.space_young_collections)."""
+    space_young_collections()
     gc.collect()
     gc.freeze()
 

@@ -1,4 +1,4 @@
-"""Bounding the C allocator's arenas in the long-running server.
+"""Process-wide memory settings of the long-running server: malloc arenas, collector spacing.
 
 glibc gives threads their own malloc arenas (up to eight per core) and keeps freed memory in each.
 ``serve`` runs the pipeline on whichever of asyncio's executor threads is free, plus the listeners,
@@ -12,11 +12,14 @@ for the arenas costs little.
 from __future__ import annotations
 
 import ctypes
+import gc
 import os
 import sys
 
 #: ``M_ARENA_MAX`` of glibc's ``mallopt``
 _M_ARENA_MAX = -8
+#: allocations between two collections of the young generation in ``serve`` (CPython's default: 700)
+YOUNG_COLLECTION_INTERVAL = 10_000
 
 
 def limit_malloc_arenas(arenas: int = 2) -> bool:
@@ -36,3 +39,17 @@ def limit_malloc_arenas(arenas: int = 2) -> bool:
     mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
     mallopt.restype = ctypes.c_int
     return bool(mallopt(_M_ARENA_MAX, arenas))
+
+
+def space_young_collections(interval: int = YOUNG_COLLECTION_INTERVAL) -> None:
+    """Collect the youngest generation every ``interval`` container allocations, not every 700.
+
+    ``serve`` allocates a few dozen containers per event (the parsed fields, the detection view,
+    matches) and reference counting frees nearly all of them before the batch ends; a collection
+    every 700 allocations walks them anyway (~1 % of detection time in the benchmark). Cycles are
+    still collected, ``interval`` allocations apart; the older generations keep their settings.
+    """
+    if interval < 1:
+        raise ValueError(f"interval must be at least 1, got {interval}")
+    _, older, oldest = gc.get_threshold()
+    gc.set_threshold(interval, older, oldest)

@@ -12,7 +12,7 @@ from rich.markup import escape
 from ironwatch.api.app import create_app
 from ironwatch.bootstrap import build_runtime, ensure_detection_rules, ensure_first_admin, ensure_starter_plan
 from ironwatch.cli.context import console, handle_errors
-from ironwatch.process_memory import limit_malloc_arenas
+from ironwatch.process_memory import limit_malloc_arenas, space_young_collections
 from ironwatch.settings import Settings
 
 Address = Annotated[str | None, typer.Option(metavar="HOST:PORT")]
@@ -50,6 +50,7 @@ def serve(
     Every option can also be set as IRONWATCH_<NAME> in the environment.
     """
     limit_malloc_arenas()  # before any thread starts: see ironwatch.process_memory
+    space_young_collections()
     given = {
         "syslog_udp": syslog_udp,
         "syslog_tcp": syslog_tcp,
