@@ -203,3 +203,15 @@ def test_matches_of_one_event_share_entities_by_value_not_by_object(load_yaml) -
     assert first.entities == second.entities == {"host": "ws1"}
     first.entities["user"] = "changed"
     assert second.entities == {"host": "ws1"}
+
+
+def test_dedup_keys_are_the_stored_ones_whether_remembered_or_not() -> None:
+    from ironwatch.core.canonical import canonical_json, sha256_hex
+    from ironwatch.detect.sigma.match import dedup_key
+
+    entities = {"host": "ws1", "user": "CORP\\alice"}
+    stored = sha256_hex(canonical_json({"rule": "r1", "entities": entities}))[:32]
+    assert dedup_key("r1", entities) == dedup_key("r1", dict(reversed(entities.items()))) == stored
+    assert dedup_key("r1", entities) == stored  # the remembered answer is the same
+    group = {"source_address": ["10.0.0.1", "10.0.0.2"]}  # unhashable: computed every time
+    assert dedup_key("c1", group) == sha256_hex(canonical_json({"rule": "c1", "entities": group}))[:32]  # type: ignore[arg-type]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -30,8 +31,24 @@ def extract_entities(event: Mapping[str, object]) -> dict[str, str]:
 
 
 def dedup_key(rule_id: str, entities: Mapping[str, str]) -> str:
-    """Stable across processes and restarts: the same rule on the same entities gives the same key."""
+    """Stable across processes and restarts: the same rule on the same entities gives the same key.
+
+    Remembered for the last few thousand (rule, entities) pairs: the same rule firing again on the
+    same host and user is what deduplication is for, and it is the common case.
+    """
+    try:
+        return _remembered_dedup_key(rule_id, tuple(entities.items()))
+    except TypeError:  # a value that cannot be hashed (a list from a correlation's group)
+        return _dedup_key(rule_id, entities)
+
+
+def _dedup_key(rule_id: str, entities: Mapping[str, object]) -> str:
     return sha256_hex(canonical_json({"rule": rule_id, "entities": dict(entities)}))[:32]
+
+
+@functools.lru_cache(maxsize=8192)
+def _remembered_dedup_key(rule_id: str, items: tuple[tuple[str, object], ...]) -> str:
+    return _dedup_key(rule_id, dict(items))
 
 
 @dataclass(frozen=True)
