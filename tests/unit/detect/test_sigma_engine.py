@@ -215,3 +215,26 @@ def test_dedup_keys_are_the_stored_ones_whether_remembered_or_not() -> None:
     assert dedup_key("r1", entities) == stored  # the remembered answer is the same
     group = {"source_address": ["10.0.0.1", "10.0.0.2"]}  # unhashable: computed every time
     assert dedup_key("c1", group) == sha256_hex(canonical_json({"rule": "c1", "entities": group}))[:32]  # type: ignore[arg-type]
+
+
+def test_remembered_candidates_are_bounded_over_all_plans(load_yaml, monkeypatch) -> None:
+    from ironwatch.detect.sigma import engine as engine_module
+
+    ruleset = load_yaml(
+        rule_yaml("sel:\n  CommandLine|contains: 'alpha'\ncondition: sel"),
+        rule_yaml("sel:\n  CommandLine|contains: 'bravo'\ncondition: sel", rule_id=RULE_ID[:-1] + "2"),
+    )
+    monkeypatch.setattr(engine_module, "MAX_REMEMBERED_TOTAL", 3)
+    engine = Engine(ruleset)
+    texts = ["alpha", "bravo", "alpha bravo"]
+    for provider in ("Microsoft-Windows-Sysmon", "Sysmon-Test"):  # two route plans, each scanning
+        for text in texts:
+            event = {**PROCESS, "Provider_Name": provider, "CommandLine": text}
+            assert [m.rule_id for m in engine.evaluate(event)] == engine.evaluate_all(event)
+    assert len(engine._plans) == 2
+    assert all(plan.scanner is not None for plan in engine._plans.values())
+    remembered = sum(len(plan.remembered) for plan in engine._plans.values())
+    assert 0 < remembered <= 3  # six hit sets seen, three at most kept
+    assert engine._remembered == remembered
+    engine.set_enabled(RULE_ID, False)
+    assert engine._remembered == 0

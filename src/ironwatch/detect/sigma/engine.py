@@ -36,6 +36,7 @@ from ironwatch.detect.sigma.routing import (
 
 MAX_ROUTE_PLANS = 4096
 MAX_REMEMBERED_HITS = 2048  # distinct literal-hit sets remembered per route plan
+MAX_REMEMBERED_TOTAL = 32_768  # and over all plans (each holds a few hundred bytes to a few KB)
 WARM_EVALUATIONS = 16  # evaluations of a rule through its closure tree before it is generated
 
 
@@ -125,6 +126,7 @@ class Engine:
         self._rules = tuple(prepare_rule(rule, shared) for rule in irs)
         self._matchers: list[Matcher | None] = [None] * len(self._rules)  # built on first use
         self._to_generate: list[int] = []  # rules warm enough for their generated function
+        self._remembered = 0  # hit sets remembered over all plans
         self._index = {compiled.ir.id: position for position, compiled in enumerate(self._rules)}
         self._enabled = [True] * len(self._rules)
         self._routes = [compiled.ir.route for compiled in self._rules]
@@ -165,9 +167,14 @@ class Engine:
             raise NotFoundError(f"no loaded rule has id {rule_id}", hint="list rules to see the loaded ids")
         if self._enabled[position] != enabled:
             self._enabled[position] = enabled
-            self._plans.clear()
-            self._scanners.clear()
-            self._raw_plans.clear()
+            self._drop_plans()
+
+    def _drop_plans(self) -> None:
+        """Forget every route plan (with its scanner and remembered candidates)."""
+        self._plans.clear()
+        self._scanners.clear()
+        self._raw_plans.clear()
+        self._remembered = 0
 
     def is_enabled(self, rule_id: str) -> bool:
         position = self._index.get(rule_id)
@@ -188,9 +195,7 @@ class Engine:
                 database_cache=self.database_cache,
             )
             if len(self._plans) >= MAX_ROUTE_PLANS:
-                self._plans.clear()
-                self._scanners.clear()
-                self._raw_plans.clear()
+                self._drop_plans()
             self._plans[key] = plan
         return plan
 
@@ -227,9 +232,19 @@ class Engine:
         if chosen is None:
             chosen = _choose(plan, hits)
             if len(remembered) >= MAX_REMEMBERED_HITS:
+                self._remembered -= len(remembered)
                 remembered.clear()
+            if self._remembered >= MAX_REMEMBERED_TOTAL:
+                self._forget_hits()
             remembered[key] = chosen
+            self._remembered += 1
         return chosen
+
+    def _forget_hits(self) -> None:
+        """Drop every plan's remembered candidates (the total bound was reached)."""
+        for plan in self._plans.values():
+            plan.remembered.clear()
+        self._remembered = 0
 
     def _matcher(self, position: int) -> Matcher:
         matcher = self._matchers[position]
