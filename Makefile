@@ -6,7 +6,8 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test lint install clean
 
-$(STAMP): pyproject.toml
+# setup.py builds the optional C accelerator (src/ironwatch/detect/_speedups.c) in place: rebuild when it changes
+$(STAMP): pyproject.toml setup.py src/ironwatch/detect/_speedups.c
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[test]"

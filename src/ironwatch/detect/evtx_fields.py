@@ -15,23 +15,31 @@ import orjson
 from evtx import PyEvtxParser
 
 from ironwatch.core.errors import ValidationError
+from ironwatch.detect.speedups import native
 
 _DATASET = "windows.evtx"
 
 
 def _text(value: Any) -> Any:
     """EVTX JSON puts an element's text under ``#text`` when it also carries attributes."""
-    if isinstance(value, dict):
+    if type(value) is dict:
         return value.get("#text")
     return value
 
 
 def _attribute(value: Any, name: str) -> Any:
-    if isinstance(value, dict):
+    if type(value) is dict:
         attributes = value.get("#attributes")
-        if isinstance(attributes, dict):
+        if type(attributes) is dict:
             return attributes.get(name)
     return None
+
+
+def _event_id(value: object) -> object:
+    """An EventID that is not an int: its number when it is all digits, else as it is."""
+    if isinstance(value, int | str) and str(value).isdigit():
+        return int(value)
+    return value
 
 
 def _merge_data(target: dict[str, object], data: Any, prefix: str = "") -> None:
@@ -77,16 +85,21 @@ def flatten_evtx_record(record: Mapping[str, Any]) -> dict[str, object]:
         raise ValidationError(
             "EVTX record has no Event.System element", hint="pass records from PyEvtxParser.records_json()"
         )
+    if native is not None and type(event) is dict:
+        return native.flatten_evtx(event, _event_id, _merge_data, _merge_user_data)
+    return flatten_evtx_python(event, system)
+
+
+def flatten_evtx_python(event: dict[str, Any], system: dict[str, Any]) -> dict[str, object]:
+    """:func:`flatten_evtx_record` of the record's ``Event`` and ``System`` elements, in Python.
+
+    The reference for the C twin (``ironwatch.detect._speedups.flatten_evtx``), used when that is
+    not built. Only exact dicts count as elements below ``Event`` (JSON gives no other kind).
+    """
     flat: dict[str, object] = {}
     event_id = _text(system.get("EventID"))
     if event_id is not None:
-        flat["EventID"] = (
-            event_id
-            if type(event_id) is int
-            else int(event_id)
-            if isinstance(event_id, int | str) and str(event_id).isdigit()
-            else event_id
-        )
+        flat["EventID"] = event_id if type(event_id) is int else _event_id(event_id)
     provider = _attribute(system.get("Provider"), "Name")
     if provider is not None:
         flat["Provider_Name"] = provider

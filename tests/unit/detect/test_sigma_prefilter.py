@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from ironwatch.detect.sigma import prefilter
-from ironwatch.detect.sigma.prefilter import AhoCorasickScanner, HyperscanScanner, LiteralScanner, scan_bytes
+from ironwatch.detect.sigma.prefilter import (
+    AhoCorasickScanner,
+    HyperscanScanner,
+    LiteralScanner,
+    scan_bytes,
+    scan_bytes_python,
+)
+
+# the C twin (when built) and the Python reference must both lower like str.lower()
+SCAN_BYTES = [scan_bytes_python] if scan_bytes is scan_bytes_python else [scan_bytes_python, scan_bytes]
 
 LITERALS = ["cmd.exe", "kernel", "café", "élan", "®", "\\windows\\", "`", "i\u0307stanbul"]
 TEXTS = [
@@ -55,12 +66,16 @@ def test_expected_hits_cover_the_tricky_cases() -> None:
         "",
     ],
 )
-def test_scan_bytes_are_the_lowercased_text(text: str) -> None:
+@pytest.mark.parametrize("convert", SCAN_BYTES, ids=lambda f: f.__module__)
+def test_scan_bytes_are_the_lowercased_text(text: str, convert: Callable[[str], bytes]) -> None:
     expected = text.encode() if text.isascii() else text.lower().encode()
-    assert scan_bytes(text) == expected
+    assert convert(text) == expected
+    assert type(convert(text)) is bytes
 
 
-def test_latin1_table_lowercases_like_str_lower() -> None:
+@pytest.mark.parametrize("convert", SCAN_BYTES, ids=lambda f: f.__module__)
+def test_latin1_table_lowercases_like_str_lower(convert: Callable[[str], bytes]) -> None:
     for code in range(256):
         char = chr(code)
-        assert scan_bytes(f"\u00e9{char}") == f"\u00e9{char}".lower().encode(), hex(code)
+        assert convert(f"\u00e9{char}") == f"\u00e9{char}".lower().encode(), hex(code)
+        assert convert(f"\u00e9{char}" * 3 + "x" * 40) == (f"\u00e9{char}" * 3 + "x" * 40).lower().encode()

@@ -11,6 +11,7 @@ import ahocorasick
 
 from ironwatch.core.errors import ConfigurationError
 from ironwatch.detect.sigma.database_cache import DatabaseCache, database_key
+from ironwatch.detect.speedups import native
 
 hyperscan: ModuleType | None
 try:
@@ -80,7 +81,8 @@ class HyperscanScanner:
 
     def found(self, text: str) -> set[int]:
         hits: set[int] = set()
-        self._db.scan(scan_bytes(text), match_event_handler=_collect, context=hits)
+        # positional arguments: the binding parses keywords ~0.3 us slower per call
+        self._db.scan(scan_bytes(text), _COLLECT, 0, hits)
         return hits
 
 
@@ -92,7 +94,7 @@ _LATIN1_LOWER = bytes(
 )
 
 
-def scan_bytes(text: str) -> bytes:
+def scan_bytes_python(text: str) -> bytes:
     """``text`` as the caseless scan sees it: UTF-8 of ``text.lower()``, or of ``text`` if ASCII.
 
     Hyperscan's caseless flag folds ASCII letters itself, so ASCII text is not lowercased. Text
@@ -112,6 +114,11 @@ def scan_bytes(text: str) -> bytes:
 def _collect(index: int, start: int, end: int, flags: int, hits: set[int]) -> None:
     """Hyperscan match callback: record the literal (module level, so no closure per scan)."""
     hits.add(index)
+
+
+# The C twins when built: once per scanned event, and once per literal hit (~30 per process event).
+scan_bytes = scan_bytes_python if native is None else native.scan_bytes
+_COLLECT = _collect if native is None else native.collect
 
 
 class AhoCorasickScanner:

@@ -16,6 +16,7 @@ from ironwatch.detect.sigma.event_view import text_of
 from ironwatch.detect.sigma.ir import Route
 from ironwatch.detect.sigma.logsource import route_admits
 from ironwatch.detect.sigma.prefilter import LiteralScanner, build_scanner
+from ironwatch.detect.speedups import native
 
 RoutingKey = tuple[str | None, str | None, object]
 
@@ -49,13 +50,13 @@ def _scan_text(raw: object) -> str:
     return text_of(raw)
 
 
-def event_text(event: Mapping[str, object]) -> str:
+def event_text_python(event: Mapping[str, object]) -> str:
     """The event's values as one text, for the literal scan (the scanner matches caseless).
 
     One scan over every field rather than one per field: keyword rules (field-less search)
     need every value anyway, and one Hyperscan call is cheaper than many. The key fields are
     scanned too (cheaper than skipping them): a literal inside them is in the plan's constant
-    text, so no plan scans for it.
+    text, so no plan scans for it. (``event_text`` is this, or its C twin when built.)
     """
     return "\n".join(
         [
@@ -63,6 +64,16 @@ def event_text(event: Mapping[str, object]) -> str:
             for raw in event.values()
         ]
     )
+
+
+def event_text_native(event: Mapping[str, object]) -> str:
+    """:func:`event_text_python` in C (``ironwatch.detect._speedups``); only when it is built."""
+    if native is None:
+        raise RuntimeError("the C accelerator (ironwatch.detect._speedups) is not built")
+    return native.event_text(list(event.values()), _scan_text)
+
+
+event_text = event_text_python if native is None else event_text_native
 
 
 @dataclass(frozen=True)

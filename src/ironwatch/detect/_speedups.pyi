@@ -1,0 +1,13 @@
+from collections.abc import Callable
+from typing import Any
+
+def collect(index: int, start: int, end: int, flags: int, hits: set[int], /) -> None: ...
+def event_text(values: list[object], other: Callable[[object], str], /) -> str: ...
+def scan_bytes(text: str, /) -> bytes: ...
+def flatten_evtx(
+    event: dict[str, Any],
+    event_id: Callable[[object], object],
+    merge: Callable[[dict[str, object], Any], None],
+    merge_user: Callable[[dict[str, object], Any], None],
+    /,
+) -> dict[str, object]: ...
