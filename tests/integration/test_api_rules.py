@@ -95,6 +95,8 @@ def test_events_sent_to_a_serving_app_become_alerts_and_counters(sqlite_runtime:
         assert [a.rule_id for a in alerts] == [ROOT_LOGIN]
         status = api.get("/api/v1/status").json()
         assert status["detection"]["events_evaluated"] == 2
+        engine = status["detection"]["engine"]
+        assert engine.startswith("C accelerator" if status["detection"]["accelerated"] else "Python")
         assert status["detection"]["alerts_opened"] == 1
         assert status["detection"]["rules"]["enabled"] == 1
         metrics = api.get("/metrics").text

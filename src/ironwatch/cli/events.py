@@ -171,6 +171,8 @@ def status(json: JsonOpt = False) -> None:
                 f"evaluated, {detection.get('alerts_opened', 0)} alerts opened, "
                 f"{detection.get('alert_write_failures', 0)} alert write failures"
             )
+            if detection.get("engine"):
+                console.print(f"detection runs on: {detection['engine']}")
     console.print(f"stored: {stored['events']} events, {stored['parse_failures']} parse failures")
 
 

@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ironwatch.core.principal import system_principal
+from ironwatch.detect import speedups
 from ironwatch.detect.alerts import record_alerts
 from ironwatch.detect.detector import Detector
 from ironwatch.detect.detectors import rule_detectors, standing_detectors
@@ -264,6 +265,8 @@ class DetectionService:
                     "correlations": len(active.ruleset.correlations),
                 },
                 "detectors": [getattr(d, "name", type(d).__name__) for d in detectors],
+                "engine": speedups.implementation,  # C accelerator or Python, and why
+                "accelerated": speedups.native is not None,
                 "events_evaluated": counters.events,
                 "rules_evaluated": stats.candidates,
                 "sigma_matches": counters.sigma_matches,
