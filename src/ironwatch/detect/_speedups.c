@@ -102,6 +102,8 @@ scan_bytes(PyObject *Py_UNUSED(module), PyObject *text)
         PyErr_SetString(PyExc_TypeError, "scan_bytes() takes a str");
         return NULL;
     }
+    if (PyUnicode_READY(text) < 0) /* a no-op since 3.12; legacy strings on 3.11 */
+        return NULL;
     Py_ssize_t length = PyUnicode_GET_LENGTH(text);
     if (PyUnicode_IS_ASCII(text))
         return PyBytes_FromStringAndSize((const char *)PyUnicode_DATA(text), length);
@@ -201,8 +203,18 @@ flatten_evtx(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t narg
         return NULL;
     }
     Py_INCREF(system);
-    PyObject *flat = PyDict_New();
-    PyObject *created = NULL;
+    PyObject *flat = NULL, *created = NULL;
+    /* sized for the usual record up front: ~12 System and added keys plus the EventData fields
+     * (a dict grown one key at a time from empty is reallocated and rehashed four times);
+     * _PyDict_NewPresized is CPython's own (BUILD_MAP uses it), declared up to 3.12 at least */
+    PyObject *data_hint = PyDict_GetItemWithError(event, s_eventdata);
+    if (data_hint == NULL && PyErr_Occurred())
+        goto fail;
+#if PY_VERSION_HEX < 0x030D0000
+    flat = _PyDict_NewPresized(12 + (data_hint != NULL && PyDict_CheckExact(data_hint) ? PyDict_GET_SIZE(data_hint) : 0));
+#else
+    flat = PyDict_New();
+#endif
     if (flat == NULL)
         goto fail;
     PyObject *identifier = text_of_element(PyDict_GetItemWithError(system, s_eventid));
@@ -214,7 +226,9 @@ flatten_evtx(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t narg
                 goto fail;
         }
         else {
+            Py_INCREF(identifier); /* convert() is Python code: keep its argument alive */
             PyObject *converted = PyObject_CallOneArg(convert, identifier);
+            Py_DECREF(identifier);
             if (converted == NULL)
                 goto fail;
             int failed = PyDict_SetItem(flat, s_eventid, converted);
@@ -234,9 +248,9 @@ flatten_evtx(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t narg
             goto fail;
     }
     created = attribute_of(PyDict_GetItemWithError(system, s_timecreated), s_systemtime);
+    Py_XINCREF(created); /* owned from here (fail: releases it): merge() below runs Python code */
     if (PyErr_Occurred())
         goto fail;
-    Py_XINCREF(created); /* merge() below runs Python code */
     PyObject *data = PyDict_GetItemWithError(event, s_eventdata);
     if (PyErr_Occurred())
         goto fail;
@@ -275,7 +289,9 @@ flatten_evtx(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t narg
     if (PyErr_Occurred())
         goto fail;
     if (code != NULL) {
+        Py_INCREF(code); /* str() of an unusual value may run Python code */
         PyObject *text = PyObject_Str(code);
+        Py_DECREF(code);
         if (text == NULL)
             goto fail;
         int failed = PyDict_SetItem(flat, s_event_code, text);
