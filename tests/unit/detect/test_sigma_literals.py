@@ -101,3 +101,28 @@ def test_a_clause_found_in_most_windows_events_is_not_kept_as_a_veto(load_yaml: 
 def test_a_common_literal_can_still_trigger_a_rule_that_has_nothing_rarer(load_yaml: LoadYaml) -> None:
     rule = _rule(load_yaml, "sel:\n  Image|endswith: '.exe'\ncondition: sel")
     assert rule_clauses(rule) == (frozenset({".exe"}),)
+
+
+PING_HEX = (
+    "sel_img:\n  Image|endswith: '\\ping.exe'\n"
+    "sel_hex:\n  CommandLine|contains: '0x'\n"
+    "sel_cli:\n  CommandLine|contains: ' -n '\n"
+    "condition: sel_img and sel_hex and sel_cli"
+)
+
+
+def test_a_clause_of_very_short_literals_triggers_but_never_vetoes(load_yaml: LoadYaml) -> None:
+    """`0x` is in most process events (logon ids): scanning for it as a veto costs a hit each time."""
+    engine = Engine(load_yaml(rule_yaml(PING_HEX)))
+    plain = {**PROCESS, "Image": "C:\\Windows\\ping.exe", "CommandLine": "ping -n 1 host"}
+    assert engine.evaluate(plain) == []  # no 0x: the rule does not match...
+    assert engine.stats.candidates == 1  # ...but the 2-byte clause did not keep it from evaluation
+    (plan,) = engine._plans.values()
+    assert "0x" not in plan.literals  # not scanned for at all
+    assert {"\\ping.exe", " -n "} <= set(plan.literals)
+
+    no_count = {**PROCESS, "Image": "C:\\Windows\\ping.exe", "CommandLine": "ping 0x7f000001"}
+    assert engine.evaluate(no_count) == []
+    assert engine.stats.candidates == 1  # the 4-byte clause ' -n ' still vetoes
+    hexed = {**PROCESS, "Image": "C:\\Windows\\ping.exe", "CommandLine": "ping -n 1 0x7f000001"}
+    assert len(engine.evaluate(hexed)) == 1

@@ -76,6 +76,16 @@ def event_text_native(event: Mapping[str, object]) -> str:
 event_text = event_text_python if native is None else event_text_native
 
 
+# A veto clause holding a literal this short (hex digits, a space and a letter, a switch such as
+# ``/c``) holds in most events anyway: it seldom vetoes, and its scan hits cost a callback each.
+MIN_VETO_BYTES = 3
+
+
+def _can_veto(clause: frozenset[str]) -> bool:
+    """Whether ``clause`` is worth scanning for as a veto (none of its literals is very short)."""
+    return all(len(literal.encode()) >= MIN_VETO_BYTES for literal in clause)
+
+
 @dataclass(frozen=True)
 class RoutePlan:
     """Candidate rules (by index) for one routing key.
@@ -131,8 +141,9 @@ def build_plan(
             always.append(index)
             continue
         triggers[index] = open_clauses[0]
-        if len(open_clauses) > 1:
-            others[index] = open_clauses[1:]
+        checked = [clause for clause in open_clauses[1:] if _can_veto(clause)]
+        if checked:
+            others[index] = checked
     names = sorted(
         {literal for clause in triggers.values() for literal in clause}
         | {literal for rest in others.values() for clause in rest for literal in clause}
