@@ -1,4 +1,4 @@
-/* ironwatch.detect._speedups: C versions of three per-event steps of detection.
+/* ironwatch.detect._speedups: C versions of four per-event steps of detection.
  *
  * Optional: setup.py builds this module when a C compiler is available, and every function here
  * has a pure-Python twin that is used otherwise (ironwatch.detect.speedups picks one). The twins
