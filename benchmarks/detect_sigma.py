@@ -220,7 +220,7 @@ def main() -> None:
         return
     if len(sys.argv) == 3 and sys.argv[1] == "--scaling":
         _scaling(
-            load_rules(paths=[RULES], cache_dir=Path(sys.argv[2])), sorted(EVTX.rglob("*.evtx")), passes=3
+            load_rules(paths=[RULES], cache_dir=Path(sys.argv[2])), sorted(EVTX.rglob("*.evtx")), passes=6
         )
         return
     _pin()
