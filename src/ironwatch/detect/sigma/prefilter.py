@@ -116,7 +116,7 @@ def _collect(index: int, start: int, end: int, flags: int, hits: set[int]) -> No
     hits.add(index)
 
 
-# The C twins when built: once per scanned event, and once per literal hit (~30 per process event).
+# The C twins when built: once per scanned event, and once per literal hit (tens per process event).
 scan_bytes = scan_bytes_python if native is None else native.scan_bytes
 _COLLECT = _collect if native is None else native.collect
 
