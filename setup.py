@@ -1,8 +1,9 @@
-"""Build hook: the optional C accelerator of detection (``ironwatch.detect._speedups``).
+"""Build hook: the optional C accelerators (``ironwatch.detect._speedups``, ``ironwatch.ingest.parsers._binxml``).
 
-Everything else is declared in pyproject.toml. The extension is optional: without a C compiler
+Everything else is declared in pyproject.toml. The extensions are optional: without a C compiler
 (or Python's headers) the install goes on and ironwatch runs the same steps in Python
-(``ironwatch.detect.speedups`` picks whichever is there; ``ironwatch rules status`` tells which).
+(``ironwatch.detect.speedups`` and ``ironwatch.ingest.parsers.evtx_records`` pick whichever is
+there; ``ironwatch status`` tells which).
 """
 
 from setuptools import Extension, setup
@@ -13,6 +14,11 @@ setup(
             "ironwatch.detect._speedups",
             sources=["src/ironwatch/detect/_speedups.c"],
             optional=True,
-        )
+        ),
+        Extension(
+            "ironwatch.ingest.parsers._binxml",
+            sources=["src/ironwatch/ingest/parsers/_binxml.c"],
+            optional=True,
+        ),
     ]
 )

@@ -45,9 +45,11 @@ sys.path[:0] = [str(ROOT / "src"), str(ROOT / "tests" / "integration")]
 
 from sigma_sqlite_reference import SqliteReference  # noqa: E402
 
+from ironwatch.detect import speedups  # noqa: E402
 from ironwatch.detect.evtx_fields import iter_evtx_events  # noqa: E402
 from ironwatch.detect.sigma import Engine, RuleSet, load_rules  # noqa: E402
 from ironwatch.detect.sigma.engine import WARM_EVALUATIONS  # noqa: E402
+from ironwatch.ingest.parsers import evtx_records  # noqa: E402
 from ironwatch.process_memory import space_young_collections  # noqa: E402
 
 
@@ -228,6 +230,7 @@ def main() -> None:
         sys.exit(f"corpus not found at {CORPUS}")
     files = sorted(EVTX.rglob("*.evtx"))
     print(f"cpu: {_cpu_model()}; python {platform.python_version()}; load average at start {_load()}")
+    print(f"EVTX reader: {evtx_records.implementation}; detection: {speedups.implementation}")
     # Cold loads: in this process, then on a pool of one worker per CPU (the pinned process may
     # use one CPU only, so the pool is unpinned: it runs as taskset -c 0-N would allow).
     _, alone_cpu, _, alone_wall = _timed_load(workers=1)

@@ -97,6 +97,10 @@ def test_events_sent_to_a_serving_app_become_alerts_and_counters(sqlite_runtime:
         assert status["detection"]["events_evaluated"] == 2
         engine = status["detection"]["engine"]
         assert engine.startswith("C accelerator" if status["detection"]["accelerated"] else "Python")
+        reader = status["evtx_reader"]
+        assert reader["implementation"].startswith(
+            "ironwatch C reader" if reader["native"] else "evtx package"
+        )
         assert status["detection"]["alerts_opened"] == 1
         assert status["detection"]["rules"]["enabled"] == 1
         metrics = api.get("/metrics").text

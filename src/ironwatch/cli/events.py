@@ -162,6 +162,9 @@ def status(json: JsonOpt = False) -> None:
             f"spool depth {live['spool']['depth']} frames ({live['spool']['bytes']} bytes); "
             f"lag {live['pipeline']['lag_seconds']} s"
         )
+        reader = live.get("evtx_reader")
+        if isinstance(reader, dict) and reader.get("implementation"):
+            console.print(f"EVTX files read by: {reader['implementation']}")
         detection = live.get("detection")
         if isinstance(detection, dict):
             rules = detection.get("rules", {})

@@ -11,11 +11,9 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-import orjson
-from evtx import PyEvtxParser
-
 from ironwatch.core.errors import ValidationError
 from ironwatch.detect.speedups import native
+from ironwatch.ingest.parsers.evtx_records import EvtxRecord, iter_records
 
 _DATASET = "windows.evtx"
 
@@ -83,7 +81,8 @@ def flatten_evtx_record(record: Mapping[str, Any]) -> dict[str, object]:
     event = record.get("Event")
     if not isinstance(event, dict) or type(system := event.get("System")) is not dict:
         raise ValidationError(
-            "EVTX record has no Event.System element", hint="pass records from PyEvtxParser.records_json()"
+            "EVTX record has no Event.System element",
+            hint="pass documents from ironwatch.ingest.parsers.evtx_records",
         )
     if native is not None and type(event) is dict:
         return native.flatten_evtx(event, _event_id, _merge_data, _merge_user_data)
@@ -129,12 +128,9 @@ def flatten_evtx_python(event: dict[str, Any], system: dict[str, Any]) -> dict[s
 
 
 def iter_evtx_events(path: str | Path) -> Iterator[dict[str, object]]:
-    """Yield flat events from one ``.evtx`` file, in file order."""
-    parser = PyEvtxParser(str(path), 1)  # one thread: detection runs one file per core
-    for record in parser.records_json():
-        data: Any = record["data"] if isinstance(record, dict) else None
-        if not isinstance(data, str | bytes):
-            raise ValidationError(
-                f"{path}: unreadable EVTX record", hint="check the file is a Windows event log"
-            )
-        yield flatten_evtx_record(orjson.loads(data))
+    """Yield flat events from one ``.evtx`` file, in file order (read by
+    :func:`ironwatch.ingest.parsers.evtx_records.iter_records`: the C reader when built)."""
+    for item in iter_records(path, threads=1):  # one thread: detection runs one file per core
+        if not isinstance(item, EvtxRecord):
+            raise ValidationError(f"{path}: {item.message}", hint="check the file is a Windows event log")
+        yield flatten_evtx_record(item.document)

@@ -20,6 +20,7 @@ from ironwatch.core.clock import Clock
 from ironwatch.core.errors import ConfigurationError
 from ironwatch.ingest.counters import IngestCounters
 from ironwatch.ingest.frames import RawFrame
+from ironwatch.ingest.parsers import evtx_records
 from ironwatch.ingest.parsers.base import ParseLimits
 from ironwatch.ingest.pipeline import EventPipeline, EventSink
 from ironwatch.ingest.retention import RetentionPolicy, prune
@@ -178,6 +179,11 @@ class IngestService:
             "sources": sources,
             "spool": {"depth": spool.rows, "bytes": spool.bytes, "max_bytes": spool.max_bytes},
             "pipeline": pipeline,
+            # EVTX files: ironwatch's C reader or the evtx package, and why
+            "evtx_reader": {
+                "implementation": evtx_records.implementation,
+                "native": evtx_records.native is not None,
+            },
         }
         for name, section in self.status_sections.items():
             status[name] = section()

@@ -1,4 +1,4 @@
-"""Windows EVTX files, read with the ``evtx`` package (Rust) and flattened for Sigma.
+"""Windows EVTX files, read by ironwatch's C reader or the ``evtx`` package (Rust) and flattened for Sigma.
 
 System and EventData (or UserData) become top-level keys under their Windows names (``EventID`` as an
 int, ``Channel``, ``Provider_Name``, ``Image``, ``CommandLine``...). A damaged file yields every record
@@ -7,19 +7,17 @@ that can be read plus a :class:`ParseFailure` per damaged part; reading never ra
 
 from __future__ import annotations
 
+import itertools
 import os
 import struct
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any
-
-import orjson
-from evtx import PyEvtxParser
 
 from ironwatch.core.clock import Clock, SystemClock
 from ironwatch.ingest.event import Event, ParseFailure, cap_raw, deterministic_id
 from ironwatch.ingest.parsers.base import DEFAULT_CONTEXT, ParseContext, new_event
+from ironwatch.ingest.parsers.evtx_records import EvtxItem, EvtxRecord, iter_records
 from ironwatch.ingest.parsers.timestamps import parse_iso
 from ironwatch.ingest.parsers.windows_fields import event_id, map_windows
 
@@ -158,14 +156,19 @@ def read_evtx(
         damage.source = source
         yield damage
         return
+    records = iter_records(file)
     try:
-        records = PyEvtxParser(str(file)).records_json()
-    except (OSError, RuntimeError) as exc:
+        first = next(records, None)  # opens the file
+    except (OSError, RuntimeError, ValueError) as exc:
         yield ParseFailure(source, f"cannot open EVTX file: {exc}", b"", now(), FORMAT)
         return
     if context.source != source:
         context = ParseContext(source, context.tz, context.limits, context.id_factory)
-    yield from _events(records, source=source, context=context, now=now, deterministic_ids=deterministic_ids)
+    if first is not None:
+        records = itertools.chain((first,), records)
+        yield from _events(
+            records, source=source, context=context, now=now, deterministic_ids=deterministic_ids
+        )
     if damage is not None:
         damage.source = source
         damage.received_at = now()
@@ -185,7 +188,7 @@ class _FixedId:
 
 
 def _events(
-    records: Iterator[Any],
+    records: Iterator[EvtxItem],
     *,
     source: str,
     context: ParseContext,
@@ -198,14 +201,14 @@ def _events(
     if deterministic_ids:
         # one context per file whose id factory returns the current record's id (not one per record)
         record_context = ParseContext(source, context.tz, context.limits, fixed_id)
-    while True:
-        try:
-            record = next(records)
-        except StopIteration:
-            return
-        except (RuntimeError, OSError, ValueError) as exc:
+    for item in records:
+        if not isinstance(item, EvtxRecord):
+            if item.record:  # one record's JSON: reported, not counted as chunk damage
+                raw, cut = cap_raw(item.raw, context.limits.max_failure_raw_bytes)
+                yield ParseFailure(source, item.message, raw, now(), FORMAT, None, cut)
+                continue
             errors += 1
-            yield ParseFailure(source, f"damaged EVTX chunk skipped: {exc}", b"", now(), FORMAT)
+            yield ParseFailure(source, item.message, b"", now(), FORMAT)
             if errors >= _MAX_CONSECUTIVE_ERRORS:
                 yield ParseFailure(
                     source, "too many damaged EVTX chunks in a row; stopped reading", b"", now(), FORMAT
@@ -213,20 +216,13 @@ def _events(
                 return
             continue
         errors = 0
-        data = record.get("data") if isinstance(record, dict) else None
-        if not isinstance(data, str):
-            continue
         received_at = now()
-        try:
-            document = orjson.loads(data)
-        except orjson.JSONDecodeError as exc:
-            raw, cut = cap_raw(data, context.limits.max_failure_raw_bytes)
-            yield ParseFailure(
-                source, f"EVTX record is not valid JSON: {exc}", raw, received_at, FORMAT, None, cut
-            )
-            continue
         if deterministic_ids:
-            fixed_id.value = deterministic_id(source, int(str(record.get("event_record_id", 0))), b"")
+            fixed_id.value = deterministic_id(source, item.record_id, b"")
         yield windows_event(
-            document, original=data, received_at=received_at, context=record_context, dataset=DATASET
+            item.document,
+            original=item.json(),
+            received_at=received_at,
+            context=record_context,
+            dataset=DATASET,
         )
