@@ -207,7 +207,7 @@ def test_flatten_shapes_the_common_record_as_detection_expects() -> None:
 def test_a_record_without_a_system_element_is_refused_with_a_hint(record: dict[str, Any]) -> None:
     with pytest.raises(ValidationError, match=r"no Event\.System") as caught:
         evtx_fields.flatten_evtx_record(record)
-    assert "records_json" in (caught.value.hint or "")
+    assert "evtx_records" in (caught.value.hint or "")
 
 
 @needs_native

@@ -566,9 +566,12 @@ add_child(Node *node, PyObject *key, PyObject *value)
 {
     if (node->children == NULL && (node->children = PyDict_New()) == NULL)
         return -1;
-    int present = PyDict_Contains(node->children, key);
-    if (present <= 0)
-        return present < 0 ? -1 : PyDict_SetItem(node->children, key, value);
+    Py_ssize_t size = PyDict_GET_SIZE(node->children);
+    if (PyDict_SetDefault(node->children, key, value) == NULL) /* one lookup: adds if new */
+        return -1;
+    if (PyDict_GET_SIZE(node->children) > size)
+        return 0;
+    int present;
     for (long number = 1; number < 100000; number++) {
         PyObject *other = PyUnicode_FromFormat("%U_%ld", key, number);
         if (other == NULL)
@@ -703,6 +706,8 @@ parse_element(Chunk *c, uint32_t *pos, uint32_t end, const Substitutions *subs, 
     if (name == NULL)
         return -1;
     Node node = {NULL, NULL, NULL};
+    int is_data = name == k_data; /* both interned */
+    PyObject *data_name = NULL;   /* a <Data>'s Name attribute */
     if (token & 0x40) {
         NEED_OR_ERROR(p, 4);
         p += 4;
@@ -755,7 +760,13 @@ parse_element(Chunk *c, uint32_t *pos, uint32_t end, const Substitutions *subs, 
                 else
                     Py_DECREF(part);
             }
-            if (value != NULL && value != Py_None) {
+            if (is_data && value != NULL) { /* <Data> keeps only its Name (no dict for that) */
+                if (attribute == k_name && value != Py_None)
+                    Py_XSETREF(data_name, value);
+                else
+                    Py_DECREF(value);
+            }
+            else if (value != NULL && value != Py_None) {
                 if (node.attributes == NULL && (node.attributes = PyDict_New()) == NULL) {
                     Py_DECREF(value);
                     goto error;
@@ -785,13 +796,9 @@ parse_element(Chunk *c, uint32_t *pos, uint32_t end, const Substitutions *subs, 
     *pos = p;
 
     /* the element's value in its parent */
-    int is_data = name == k_data /* both interned */;
     if (is_data) {
-        PyObject *key = node.attributes ? PyDict_GetItemWithError(node.attributes, k_name) : NULL;
-        if (key == NULL && PyErr_Occurred())
-            goto error;
-        if (key != NULL) {
-            PyObject *text_key = PyObject_Str(key);
+        if (data_name != NULL) {
+            PyObject *text_key = PyObject_Str(data_name);
             if (text_key == NULL)
                 goto error;
             PyObject *value = node.text ? node.text : node.children ? node.children : k_empty;
@@ -802,6 +809,7 @@ parse_element(Chunk *c, uint32_t *pos, uint32_t end, const Substitutions *subs, 
             if (failed < 0)
                 goto error;
             node_clear(&node);
+            Py_CLEAR(data_name);
             return 0;
         }
         /* unnamed: texts gather under Data/#text */
@@ -865,6 +873,7 @@ parse_element(Chunk *c, uint32_t *pos, uint32_t end, const Substitutions *subs, 
 
 error:
     node_clear(&node);
+    Py_XDECREF(data_name);
     return -1;
 }
 
