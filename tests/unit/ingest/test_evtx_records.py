@@ -330,14 +330,18 @@ def test_reading_leaks_no_memory() -> None:
             with pytest.raises(native.BinXmlError):
                 list(native.Records(leftover, 4096))
 
+    # a leak grows in every window; a one-time growth (a cache's table resized, e.g. Python's table
+    # of interned names, which the chunk's names join and leave) shows in one window only
     tracemalloc.start()
     try:
         read(200)
-        gc.collect()
-        before = tracemalloc.get_traced_memory()[0]
-        read(2000)
-        gc.collect()
-        grown = tracemalloc.get_traced_memory()[0] - before
+        growth = []
+        for _ in range(3):
+            gc.collect()
+            before = tracemalloc.get_traced_memory()[0]
+            read(1000)
+            gc.collect()
+            growth.append(tracemalloc.get_traced_memory()[0] - before)
     finally:
         tracemalloc.stop()
-    assert grown < 64 * 1024, f"{grown} bytes left after 2,000 reads"
+    assert sorted(growth)[1] < 16 * 1024, f"bytes left per 1,000 reads: {growth}"

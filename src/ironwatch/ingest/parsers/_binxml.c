@@ -1017,8 +1017,9 @@ chunk_clear(Chunk *c)
 
 /* Records(data, offset): an iterator over the records of the 64 KiB chunk at ``offset`` of
  * ``data``, each as (record_id, document), read one at a time (a record is flattened and
- * evaluated while its objects are still in the CPU's caches). The chunk is copied: nothing
- * holds ``data`` once the constructor returns. */
+ * evaluated while its objects are still in the CPU's caches). The chunk is copied (nothing holds
+ * ``data`` once the constructor returns) unless ``data`` is a bytes object of exactly one chunk,
+ * which is immutable and kept as it is. */
 typedef struct {
     PyObject_HEAD
     PyObject *bytes;     /* the chunk's copy */
@@ -1054,6 +1055,10 @@ records_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     PyObject *bytes = NULL;
     if (offset < 0 || view.len < offset || view.len - offset < (Py_ssize_t)CHUNK_SIZE)
         PyErr_SetString(BinXmlError, "chunk outside the data");
+    else if (PyBytes_CheckExact(data) && offset == 0 && view.len == (Py_ssize_t)CHUNK_SIZE) {
+        bytes = data; /* exactly one chunk, immutable: kept, not copied */
+        Py_INCREF(bytes);
+    }
     else
         bytes = PyBytes_FromStringAndSize((const char *)view.buf + offset, CHUNK_SIZE);
     PyBuffer_Release(&view);

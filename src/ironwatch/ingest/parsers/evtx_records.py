@@ -21,7 +21,6 @@ Example::
 from __future__ import annotations
 
 import io
-import mmap
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -87,39 +86,34 @@ def iter_records(path: str | os.PathLike[str], *, threads: int = 0) -> Iterator[
     if native is None:
         yield from _package_records(str(path), threads=threads)
         return
+    module = native
     with open(Path(path), "rb") as file:
-        size = os.fstat(file.fileno()).st_size
-        if size < HEADER_SIZE or file.read(len(MAGIC)) != MAGIC:
+        header = file.read(HEADER_SIZE)
+        if len(header) < HEADER_SIZE or not header.startswith(MAGIC):
             yield from _package_records(str(path), threads=threads)
             return
-        with mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as data:
-            yield from _chunks(native, data, size)
-
-
-def _chunks(module: ModuleType, data: mmap.mmap, size: int) -> Iterator[EvtxItem]:
-    header = data[:HEADER_SIZE]
-    offset = HEADER_SIZE
-    while offset < size:
-        if size - offset < CHUNK_SIZE:  # a cut last chunk: the evtx package reads what it can
-            yield from _package_records(io.BytesIO(header + data[offset:size]))
-            return
-        if data[offset : offset + 8] != _EMPTY_CHUNK:  # never-written chunks hold no records
-            yield from _chunk_records(module, header, data[offset : offset + CHUNK_SIZE])
-        offset += CHUNK_SIZE
-
-
-def _chunk_records(module: ModuleType, header: bytes, chunk: bytes) -> Iterator[EvtxItem]:
-    """One chunk by the C reader, record by record; from a record it does not handle on, the chunk
-    is read by the ``evtx`` package (skipping the records already yielded)."""
-    done: set[int] = set()
-    try:
-        for record_id, document in module.Records(chunk, 0):
-            yield EvtxRecord(record_id, document, None)
-            done.add(record_id)
-    except module.BinXmlError:
-        for item in _package_records(io.BytesIO(header + chunk)):
-            if not (isinstance(item, EvtxRecord) and item.record_id in done):
-                yield item
+        # one generator for the whole file (a record is yielded once, not through nested ones); a
+        # chunk is read into its own bytes object, which the C reader keeps rather than copies
+        descriptor, offset = file.fileno(), HEADER_SIZE
+        while signature := os.pread(descriptor, 8, offset):
+            if signature == _EMPTY_CHUNK:  # never-written chunks hold no records (not read further)
+                offset += CHUNK_SIZE
+                continue
+            chunk = os.pread(descriptor, CHUNK_SIZE, offset)
+            offset += CHUNK_SIZE
+            if len(chunk) < CHUNK_SIZE:  # a cut last chunk: the evtx package reads what it can
+                yield from _package_records(io.BytesIO(header + chunk))
+                return
+            done: set[int] = set()  # ids the C reader gave from this chunk
+            try:
+                for record_id, document in module.Records(chunk, 0):
+                    yield EvtxRecord(record_id, document, None)
+                    done.add(record_id)
+            except module.BinXmlError:
+                # from a record it does not handle on, the evtx package reads the chunk
+                for item in _package_records(io.BytesIO(header + chunk)):
+                    if not (isinstance(item, EvtxRecord) and item.record_id in done):
+                        yield item
 
 
 def _package_records(source: str | io.BytesIO, *, threads: int = 0) -> Iterator[EvtxItem]:
