@@ -7,6 +7,7 @@
  *
  *   collect(index, start, end, flags, hits)  the Hyperscan match callback: hits.add(index)
  *   event_text(values, other)                the literal scan's text: values joined by "\n"
+ *                                            (values: the event dict, or a list of its values)
  *   scan_bytes(text)                         the scan text as bytes, lowercased where needed
  *   flatten_evtx(event, event_id, merge, mu) an EVTX record as a flat dict
  *
@@ -33,26 +34,74 @@ collect(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
     Py_RETURN_NONE;
 }
 
-/* event_text(values, other): "\n".join of each value as text: a str as it is, an int (not a bool)
- * by str(), anything else by other(value). ``values`` is a list (a snapshot of the event's values:
- * other() may run arbitrary __str__ code, so no dict is iterated here). */
+static PyObject *newline; /* "\n", made once */
+
+/* "\n".join of the values of an exact dict whose values are all exact str or int (no bool); NULL
+ * without an error when another kind of value is there (the caller then takes the general way). */
 static PyObject *
-event_text(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
+join_plain_values(PyObject *event)
 {
-    if (nargs != 2 || !PyList_CheckExact(args[0])) {
-        PyErr_SetString(PyExc_TypeError, "event_text(values: list, other: callable)");
-        return NULL;
-    }
-    PyObject *values = args[0], *other = args[1];
-    Py_ssize_t count = PyList_GET_SIZE(values);
+    Py_ssize_t count = PyDict_GET_SIZE(event), position = 0, i = 0;
+    PyObject *key, *value;
     PyObject *texts = PyList_New(count);
     if (texts == NULL)
         return NULL;
+    while (PyDict_Next(event, &position, &key, &value)) {
+        PyObject *text;
+        if (PyUnicode_CheckExact(value)) {
+            Py_INCREF(value);
+            text = value;
+        }
+        else if (PyLong_CheckExact(value)) {
+            text = PyObject_Str(value); /* runs no Python code: the dict cannot change */
+            if (text == NULL) {
+                Py_DECREF(texts);
+                return NULL;
+            }
+        }
+        else {
+            Py_DECREF(texts);
+            return NULL;
+        }
+        PyList_SET_ITEM(texts, i++, text);
+    }
+    PyObject *joined = PyUnicode_Join(newline, texts);
+    Py_DECREF(texts);
+    return joined;
+}
+
+/* event_text(values, other): "\n".join of each value as text: a str as it is, an int (not a bool)
+ * by str(), anything else by other(value). ``values`` is the event (an exact dict) or a list of its
+ * values. A dict is read directly only while every value is a str or an int; otherwise its values
+ * are snapshot in a list first (other() may run arbitrary __str__ code, which could change it). */
+static PyObject *
+event_text(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2 || !(PyList_CheckExact(args[0]) || PyDict_CheckExact(args[0]))) {
+        PyErr_SetString(PyExc_TypeError, "event_text(values: dict | list, other: callable)");
+        return NULL;
+    }
+    PyObject *values = args[0], *other = args[1], *snapshot = NULL;
+    if (PyDict_CheckExact(values)) {
+        PyObject *joined = join_plain_values(values);
+        if (joined != NULL || PyErr_Occurred())
+            return joined;
+        values = snapshot = PyDict_Values(values);
+        if (values == NULL)
+            return NULL;
+    }
+    Py_ssize_t count = PyList_GET_SIZE(values);
+    PyObject *texts = PyList_New(count);
+    if (texts == NULL) {
+        Py_XDECREF(snapshot);
+        return NULL;
+    }
     for (Py_ssize_t i = 0; i < count; i++) {
         /* other() may change ``values``: read each item afresh and check the size */
         if (i >= PyList_GET_SIZE(values)) {
             PyErr_SetString(PyExc_RuntimeError, "event_text(): the values changed while being read");
             Py_DECREF(texts);
+            Py_XDECREF(snapshot);
             return NULL;
         }
         PyObject *value = PyList_GET_ITEM(values, i), *text;
@@ -74,17 +123,13 @@ event_text(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
         }
         if (text == NULL) {
             Py_DECREF(texts);
+            Py_XDECREF(snapshot);
             return NULL;
         }
         PyList_SET_ITEM(texts, i, text);
     }
-    PyObject *separator = PyUnicode_FromStringAndSize("\n", 1);
-    if (separator == NULL) {
-        Py_DECREF(texts);
-        return NULL;
-    }
-    PyObject *joined = PyUnicode_Join(separator, texts);
-    Py_DECREF(separator);
+    Py_XDECREF(snapshot);
+    PyObject *joined = PyUnicode_Join(newline, texts);
     Py_DECREF(texts);
     return joined;
 }
@@ -348,7 +393,8 @@ PyInit__speedups(void)
         || intern(&s_eventdata, "EventData") || intern(&s_userdata, "UserData")
         || intern(&s_dataset_key, "event.dataset") || intern(&s_dataset, "windows.evtx")
         || intern(&s_timestamp, "@timestamp") || intern(&s_computer, "Computer")
-        || intern(&s_host_name, "host.name") || intern(&s_event_code, "event.code"))
+        || intern(&s_host_name, "host.name") || intern(&s_event_code, "event.code")
+        || intern(&newline, "\n"))
         return NULL;
     for (size_t i = 0; i < 7; i++) {
         if (intern(&system_keys[i], system_names[i]))

@@ -122,8 +122,38 @@ def test_event_text_refuses_a_converter_that_returns_no_text() -> None:
     assert native is not None
     with pytest.raises(TypeError, match="must return a str"):
         native.event_text([1.5], lambda value: 15)  # type: ignore[arg-type,return-value]
-    with pytest.raises(TypeError, match="values: list"):
+    with pytest.raises(TypeError, match="values: dict | list"):
         native.event_text(("tuple",), _scan_text)  # type: ignore[arg-type]
+
+
+@needs_native
+@pytest.mark.parametrize("event", EVENTS, ids=range(len(EVENTS)))
+def test_event_text_reads_a_dict_as_it_reads_a_list_of_its_values(event: dict[str, object]) -> None:
+    """The event itself (read in C while its values are str and int) or a snapshot of its values."""
+    assert native is not None
+    assert native.event_text(event, _scan_text) == native.event_text(list(event.values()), _scan_text)
+
+
+class Grower:
+    """A value whose text adds keys to the event it is in (the C code must not iterate that dict)."""
+
+    def __init__(self, event: dict[str, object]) -> None:
+        self.event = event
+
+    def __str__(self) -> str:
+        for number in range(100):
+            self.event[f"added{number}"] = "x"
+        return "grown"
+
+
+@needs_native
+def test_event_text_of_a_dict_changed_while_read_uses_its_values_before() -> None:
+    assert native is not None
+    event: dict[str, object] = {"first": "a", "count": 7}
+    event["grower"] = Grower(event)
+    event["last"] = "z"
+    assert native.event_text(event, _scan_text) == "a\n7\ngrown\nz"
+    assert len(event) == 104
 
 
 # -- flatten_evtx: an EVTX record as a flat event ----------------------------------------------------
@@ -313,4 +343,8 @@ def test_event_text_and_scan_bytes_leak_no_references() -> None:
         native.scan_bytes(text)
         with pytest.raises(ValueError):
             native.event_text([label, Broken()], _scan_text)
+        native.event_text({"a": "plain", "b": 5, "c": text}, _scan_text)
+        native.event_text({"a": loud, "b": label, "c": text}, _scan_text)
+        with pytest.raises(ValueError):
+            native.event_text({"a": label, "b": Broken()}, _scan_text)
     assert [sys.getrefcount(item) for item in (loud, label, text)] == before

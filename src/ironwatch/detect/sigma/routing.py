@@ -70,7 +70,9 @@ def event_text_native(event: Mapping[str, object]) -> str:
     """:func:`event_text_python` in C (``ironwatch.detect._speedups``); only when it is built."""
     if native is None:
         raise RuntimeError("the C accelerator (ironwatch.detect._speedups) is not built")
-    return native.event_text(list(event.values()), _scan_text)
+    # an exact dict is read in C directly (while its values are all str or int; it takes a snapshot
+    # of them itself otherwise); any other mapping is snapshot here
+    return native.event_text(event if type(event) is dict else list(event.values()), _scan_text)
 
 
 event_text = event_text_python if native is None else event_text_native
