@@ -122,7 +122,7 @@ def test_event_text_refuses_a_converter_that_returns_no_text() -> None:
     assert native is not None
     with pytest.raises(TypeError, match="must return a str"):
         native.event_text([1.5], lambda value: 15)  # type: ignore[arg-type,return-value]
-    with pytest.raises(TypeError, match="values: dict | list"):
+    with pytest.raises(TypeError, match=r"values: dict \| list"):
         native.event_text(("tuple",), _scan_text)  # type: ignore[arg-type]
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import re2
 
 from ironwatch.core.errors import ValidationError
+from ironwatch.detect.sigma.regex_literals import required_text, requirement_test
 
 _PUNCTUATION = frozenset("\\.^$|?*+()[]{}")
 _ESCAPES = str.maketrans({char: "\\" + char for char in _PUNCTUATION})
@@ -49,7 +50,8 @@ def re2_predicate(compiled: Any, *, anchored: bool = False) -> TextPredicate:
     google-re2's ``search`` wraps every call in a generator that maps byte offsets back to
     characters (~3 µs); a boolean test needs none of that, so this calls the RE2 object's
     ``Match`` on the UTF-8 bytes directly (~1 µs) and falls back to ``search`` if the binding
-    changes shape.
+    changes shape. When the pattern needs some literal text (:func:`required_text`), a text
+    without it is refused before RE2 is called.
     """
     native = getattr(compiled, "_regexp", None)
     match = getattr(native, "Match", None)
@@ -59,9 +61,21 @@ def re2_predicate(compiled: Any, *, anchored: bool = False) -> TextPredicate:
             return lambda text: compiled.fullmatch(text) is not None
         return lambda text: compiled.search(text) is not None
     mode = anchor.ANCHOR_BOTH if anchored else anchor.UNANCHORED
+    pattern = getattr(compiled, "pattern", None)
+    needles = required_text(pattern) if isinstance(pattern, str) else None
 
     def test(text: str) -> bool:
         data = text.encode()
         return bool(match(mode, data, 0, len(data))[0][0] != -1)
 
-    return test
+    if needles is None:
+        return test
+    prefilter = requirement_test(needles)  # RE2 only when the text holds what any match holds
+
+    def test_required(text: str) -> bool:
+        if not prefilter(text):
+            return False
+        data = text.encode()
+        return bool(match(mode, data, 0, len(data))[0][0] != -1)
+
+    return test_required
