@@ -239,6 +239,32 @@ hex_digits(Py_UCS1 *out, uint64_t value, int width)
     }
 }
 
+/* "YYYY-MM-DDTHH:MM:SS.ffffffZ", as evtx writes file and system times. */
+static PyObject *
+iso_time(unsigned year, unsigned month, unsigned day, unsigned hour, unsigned minute, unsigned second,
+         uint64_t micros)
+{
+    PyObject *text = PyUnicode_New(27, 127);
+    if (text == NULL)
+        return NULL;
+    Py_UCS1 *o = PyUnicode_1BYTE_DATA(text);
+    digits(o, year, 4);
+    o[4] = '-';
+    digits(o + 5, month, 2);
+    o[7] = '-';
+    digits(o + 8, day, 2);
+    o[10] = 'T';
+    digits(o + 11, hour, 2);
+    o[13] = ':';
+    digits(o + 14, minute, 2);
+    o[16] = ':';
+    digits(o + 17, second, 2);
+    o[19] = '.';
+    digits(o + 20, micros, 6);
+    o[26] = 'Z';
+    return text;
+}
+
 static PyObject *
 file_time(uint64_t ticks)
 {
@@ -261,25 +287,7 @@ file_time(uint64_t ticks)
         PyErr_SetString(BinXmlError, "file time out of range");
         return NULL;
     }
-    PyObject *text = PyUnicode_New(27, 127);
-    if (text == NULL)
-        return NULL;
-    Py_UCS1 *o = PyUnicode_1BYTE_DATA(text);
-    digits(o, (uint64_t)year, 4);
-    o[4] = '-';
-    digits(o + 5, month, 2);
-    o[7] = '-';
-    digits(o + 8, day, 2);
-    o[10] = 'T';
-    digits(o + 11, rest / 3600, 2);
-    o[13] = ':';
-    digits(o + 14, rest / 60 % 60, 2);
-    o[16] = ':';
-    digits(o + 17, rest % 60, 2);
-    o[19] = '.';
-    digits(o + 20, micros, 6);
-    o[26] = 'Z';
-    return text;
+    return iso_time((unsigned)year, month, day, rest / 3600, rest / 60 % 60, rest % 60, micros);
 }
 
 /* SYSTEMTIME (year, month, weekday, day, hour, minute, second, milliseconds as u16) in the
@@ -296,25 +304,7 @@ system_time(const uint8_t *p)
         PyErr_SetString(BinXmlError, "system time this reader leaves to evtx");
         return NULL;
     }
-    PyObject *text = PyUnicode_New(27, 127);
-    if (text == NULL)
-        return NULL;
-    Py_UCS1 *o = PyUnicode_1BYTE_DATA(text);
-    digits(o, year, 4);
-    o[4] = '-';
-    digits(o + 5, month, 2);
-    o[7] = '-';
-    digits(o + 8, day, 2);
-    o[10] = 'T';
-    digits(o + 11, hour, 2);
-    o[13] = ':';
-    digits(o + 14, minute, 2);
-    o[16] = ':';
-    digits(o + 17, second, 2);
-    o[19] = '.';
-    digits(o + 20, (uint64_t)millis * 1000, 6);
-    o[26] = 'Z';
-    return text;
+    return iso_time(year, month, day, hour, minute, second, (uint64_t)millis * 1000);
 }
 
 static PyObject *
