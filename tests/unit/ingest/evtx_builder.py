@@ -143,10 +143,17 @@ class _Chunk:
         self.data += b"\x00"
         struct.pack_into("<I", self.data, size_at, self.here - body)
         self.data += struct.pack("<I", len(values))
-        for value in values:
-            self.data += struct.pack("<HBB", len(value.data), value.type, 0)
-        for value in values:
-            self.data += value.data
+        descriptors = self.here
+        self.data += bytes(4 * len(values))
+        for number, value in enumerate(values):  # written in place: nested BinXML needs its offset
+            at = self.here
+            if isinstance(value, _Nested):
+                self.data += b"\x0f\x01\x01\x00"
+                self.template_instance(value.root, value.values, template_id=template_id + 0x1000)
+                self.data += b"\x00"
+            else:
+                self.data += value.data
+            struct.pack_into("<HBB", self.data, descriptors + 4 * number, self.here - at, value.type, 0)
 
     def record(self, record_id: int, root: Element, values: list[Value]) -> None:
         start = self.here
@@ -163,7 +170,7 @@ class _Chunk:
 def nested(root: Element, values: list[Value]) -> Value:
     """A BinXML substitution value (type 0x21): a fragment with its own template, as UserData uses.
 
-    Its offsets are only known once placed, so it is written by :func:`evtx_file` (see ``_place``).
+    Its offsets are only known once placed, so :meth:`_Chunk.template_instance` writes it in place.
     """
     return _Nested(0x21, b"", root, values)
 
@@ -180,10 +187,7 @@ def evtx_file(records: list[tuple[Element, list[Value]]]) -> bytes:
     offsets = []
     for number, (root, values) in enumerate(records, start=1):
         offsets.append(chunk.here)
-        if any(isinstance(value, _Nested) for value in values):
-            _record_with_nested(chunk, number, root, values)
-        else:
-            chunk.record(number, root, values)
+        chunk.record(number, root, values)
     if chunk.here > CHUNK_SIZE:
         raise ValueError("records do not fit in one chunk")
     free = chunk.here
@@ -200,38 +204,3 @@ def evtx_file(records: list[tuple[Element, list[Value]]]) -> bytes:
     struct.pack_into("<I", file_header, 120, 0)
     struct.pack_into("<I", file_header, 124, zlib.crc32(bytes(file_header[:120])))
     return bytes(file_header) + bytes(data)
-
-
-def _record_with_nested(chunk: _Chunk, record_id: int, root: Element, values: list[Value]) -> None:
-    """A record whose values include nested BinXML: each is written in place, at its final offset."""
-    start = chunk.here
-    chunk.data += struct.pack("<IIQQ", 0x2A2A, 0, record_id, 132_000_000_000_000_000)
-    chunk.data += b"\x0f\x01\x01\x00"
-    template_id = 0x1000 + record_id
-    chunk.data += b"\x0c\x01" + struct.pack("<I", template_id)
-    chunk.data += struct.pack("<I", chunk.here + 4)  # the definition follows
-    chunk.data += struct.pack("<I", 0) + struct.pack("<I", template_id) + bytes(12)
-    size_at = chunk.here
-    chunk.data += b"\x00\x00\x00\x00"
-    body = chunk.here
-    chunk.data += b"\x0f\x01\x01\x00"
-    chunk.element(root, in_template=True)
-    chunk.data += b"\x00"
-    struct.pack_into("<I", chunk.data, size_at, chunk.here - body)
-    chunk.data += struct.pack("<I", len(values))
-    descriptors = chunk.here
-    chunk.data += bytes(4 * len(values))
-    for number, value in enumerate(values):
-        at = chunk.here
-        if isinstance(value, _Nested):
-            chunk.data += b"\x0f\x01\x01\x00"
-            chunk.template_instance(value.root, value.values, template_id=0x2000 + record_id)
-            chunk.data += b"\x00"
-        else:
-            chunk.data += value.data
-        struct.pack_into("<HBB", chunk.data, descriptors + 4 * number, chunk.here - at, value.type, 0)
-    chunk.data += b"\x00"
-    chunk.data += b"\x00" * ((8 - (chunk.here + 4 - start) % 8) % 8)
-    size = chunk.here + 4 - start
-    struct.pack_into("<I", chunk.data, start + 4, size)
-    chunk.data += struct.pack("<I", size)
