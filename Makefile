@@ -6,9 +6,9 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test lint install clean
 
-# setup.py builds the optional C accelerators (detection's _speedups.c, the EVTX reader's _binxml.c)
+# setup.py builds the optional C accelerators (detection's _speedups.c with _literal_set.c, the EVTX reader's _binxml.c)
 # in place: rebuild when they change
-$(STAMP): pyproject.toml setup.py src/ironwatch/detect/_speedups.c src/ironwatch/ingest/parsers/_binxml.c
+$(STAMP): pyproject.toml setup.py src/ironwatch/detect/_speedups.c src/ironwatch/detect/_literal_set.c src/ironwatch/detect/_literal_set.h src/ironwatch/ingest/parsers/_binxml.c
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[test]"

@@ -12,7 +12,8 @@ setup(
     ext_modules=[
         Extension(
             "ironwatch.detect._speedups",
-            sources=["src/ironwatch/detect/_speedups.c"],
+            sources=["src/ironwatch/detect/_speedups.c", "src/ironwatch/detect/_literal_set.c"],
+            depends=["src/ironwatch/detect/_literal_set.h"],
             optional=True,
         ),
         Extension(

@@ -9,8 +9,10 @@ and stored) is printed beside it, and the steady rate without the first pass und
 same rules through pySigma's SQLite backend (events inserted into SQLite, one query per
 rule), the ratio, candidates evaluated per event, peak memory, and the rule-count scaling lanes
 (100/500/1000/all rules, random subsets with a fixed seed): end to end and detection only, each
-with its all/100 ratio. The serve-start lanes run in FRESH_RUNS fresh processes (the headline is
-their median: the machine's run-to-run noise is +-10-20 %), the scaling lanes in one more.
+with its all/100 ratio, and the literal scanners side by side (ironwatch's C literal set, the
+default, against Hyperscan, which the issue names, all rules, alternated pass by pass). The
+serve-start lanes run in FRESH_RUNS fresh processes (the headline is their median: the machine's
+run-to-run noise is +-10-20 %), the scaling and scanner lanes in one more each.
 
 Run: ``python benchmarks/detect_sigma.py`` (re-execs itself under ``taskset -c 0``).
 
@@ -47,8 +49,9 @@ from sigma_sqlite_reference import SqliteReference  # noqa: E402
 
 from ironwatch.detect import speedups  # noqa: E402
 from ironwatch.detect.evtx_fields import iter_evtx_events  # noqa: E402
-from ironwatch.detect.sigma import Engine, RuleSet, load_rules  # noqa: E402
+from ironwatch.detect.sigma import Engine, RuleSet, load_rules, prefilter  # noqa: E402
 from ironwatch.detect.sigma.engine import WARM_EVALUATIONS  # noqa: E402
+from ironwatch.detect.sigma.prefilter import SCANNER_KINDS  # noqa: E402
 from ironwatch.ingest.parsers import evtx_records  # noqa: E402
 from ironwatch.process_memory import space_young_collections  # noqa: E402
 
@@ -151,6 +154,49 @@ def _scaling(ruleset: RuleSet, files: list[Path], passes: int) -> None:
     )
 
 
+def _scanner_lanes(ruleset: RuleSet, files: list[Path], passes: int) -> None:
+    """All rules with each literal scanner installed here, alternated pass by pass, warmed first."""
+    parsed = [event for path in files for event in iter_evtx_events(path)]
+    kinds = [kind for kind in SCANNER_KINDS if kind != "aho-corasick" and _available(kind)]
+    engines = {kind: Engine(ruleset, literal_scanner=kind) for kind in kinds}
+    for engine in engines.values():
+        for _ in range(WARM_EVALUATIONS):
+            for event in parsed:
+                engine.evaluate(event)
+    _freeze()
+    e2e = dict.fromkeys(kinds, 0.0)
+    detect = dict.fromkeys(kinds, 0.0)
+    matches = dict.fromkeys(kinds, 0)
+    for _ in range(passes):
+        for kind, engine in engines.items():
+            timer = Timer()
+            for path in files:
+                for event in iter_evtx_events(path):
+                    matches[kind] += len(engine.evaluate(event))
+            e2e[kind] += timer.stop()[0]
+            timer = Timer()
+            for event in parsed:
+                engine.evaluate(event)
+            detect[kind] += timer.stop()[0]
+    events = passes * len(parsed)
+    for kind in kinds:
+        print(
+            f"literal scanner {kind:9s} (all {len(ruleset.rules)} rules): end to end "
+            f"{events / e2e[kind]:,.0f} events/s/core, detection only {events / detect[kind]:,.0f} "
+            f"events/s/core; {matches[kind]} matches"
+        )
+    if len(kinds) == 2:
+        print(
+            f"native / hyperscan: end to end {e2e['hyperscan'] / e2e['native']:.2f}x, "
+            f"detection only {detect['hyperscan'] / detect['native']:.2f}x; load average {_load()}"
+        )
+
+
+def _available(kind: str) -> bool:
+    installed = {"native": speedups.native is not None, "hyperscan": prefilter.hyperscan is not None}
+    return installed.get(kind, True)
+
+
 def _run_passes(engine: Engine, files: list[Path]) -> tuple[int, int, float, float, float]:
     """Passes over the corpus until TARGET_EVENTS: events, matches, CPU, wall, first pass's CPU."""
     events = matches = 0
@@ -220,6 +266,11 @@ def main() -> None:
     if len(sys.argv) == 4 and sys.argv[1] == "--serve-start":
         serve_start(Path(sys.argv[2]), Path(sys.argv[3]))
         return
+    if len(sys.argv) == 3 and sys.argv[1] == "--scanners":
+        _scanner_lanes(
+            load_rules(paths=[RULES], cache_dir=Path(sys.argv[2])), sorted(EVTX.rglob("*.evtx")), passes=4
+        )
+        return
     if len(sys.argv) == 3 and sys.argv[1] == "--scaling":
         _scaling(
             load_rules(paths=[RULES], cache_dir=Path(sys.argv[2])), sorted(EVTX.rglob("*.evtx")), passes=6
@@ -230,7 +281,10 @@ def main() -> None:
         sys.exit(f"corpus not found at {CORPUS}")
     files = sorted(EVTX.rglob("*.evtx"))
     print(f"cpu: {_cpu_model()}; python {platform.python_version()}; load average at start {_load()}")
-    print(f"EVTX reader: {evtx_records.implementation}; detection: {speedups.implementation}")
+    print(
+        f"EVTX reader: {evtx_records.implementation}; detection: {speedups.implementation}; "
+        f"literal scanner: {prefilter.default_scanner_kind()}"
+    )
     # Cold loads: in this process, then on a pool of one worker per CPU (the pinned process may
     # use one CPU only, so the pool is unpinned: it runs as taskset -c 0-N would allow).
     _, alone_cpu, _, alone_wall = _timed_load(workers=1)
@@ -300,6 +354,11 @@ def main() -> None:
             [sys.executable, __file__, "--scaling", str(cache)], capture_output=True, text=True, check=True
         )
         print(scaling.stdout, end="")
+        print("-- literal scanners side by side, fresh process:", flush=True)
+        scanners = subprocess.run(
+            [sys.executable, __file__, "--scanners", str(cache)], capture_output=True, text=True, check=True
+        )
+        print(scanners.stdout, end="")
     finally:
         shutil.rmtree(cache, ignore_errors=True)
         shutil.rmtree(databases, ignore_errors=True)

@@ -97,6 +97,8 @@ def test_events_sent_to_a_serving_app_become_alerts_and_counters(sqlite_runtime:
         assert status["detection"]["events_evaluated"] == 2
         engine = status["detection"]["engine"]
         assert engine.startswith("C accelerator" if status["detection"]["accelerated"] else "Python")
+        expected_scanner = "native" if status["detection"]["accelerated"] else "hyperscan"
+        assert status["detection"]["literal_scanner"] == expected_scanner
         reader = status["evtx_reader"]
         assert reader["implementation"].startswith(
             "ironwatch C reader" if reader["native"] else "evtx package"

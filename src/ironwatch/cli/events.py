@@ -176,6 +176,8 @@ def status(json: JsonOpt = False) -> None:
             )
             if detection.get("engine"):
                 console.print(f"detection runs on: {detection['engine']}")
+            if detection.get("literal_scanner"):
+                console.print(f"literal scan by: {detection['literal_scanner']}")
     console.print(f"stored: {stored['events']} events, {stored['parse_failures']} parse failures")
 
 

@@ -10,12 +10,15 @@
  *                                            (values: the event dict, or a list of its values)
  *   scan_bytes(text)                         the scan text as bytes, lowercased where needed
  *   flatten_evtx(event, event_id, merge, mu) an EVTX record as a flat dict
+ *   LiteralSet(literals)                     which literals occur in a text (_literal_set.c)
  *
  * Only the CPython C API is used (no third-party headers); no function keeps a reference to its
  * arguments, and none calls back into Python except through the callables it is given.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+
+#include "_literal_set.h"
 
 /* collect(index, start, end, flags, hits): hits.add(index); returns None (scanning goes on). */
 static PyObject *
@@ -404,5 +407,10 @@ PyInit__speedups(void)
         int upper = (code >= 0x41 && code <= 0x5A) || (code >= 0xC0 && code <= 0xDE && code != 0xD7);
         latin1_lower[code] = (unsigned char)(upper ? code + 0x20 : code);
     }
-    return PyModule_Create(&module_definition);
+    if (literal_set_prepare() < 0)
+        return NULL;
+    PyObject *module = PyModule_Create(&module_definition);
+    if (module != NULL && PyModule_AddObjectRef(module, "LiteralSet", (PyObject *)&LiteralSetType) < 0)
+        Py_CLEAR(module);
+    return module;
 }

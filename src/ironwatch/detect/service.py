@@ -267,6 +267,7 @@ class DetectionService:
                 "detectors": [getattr(d, "name", type(d).__name__) for d in detectors],
                 "engine": speedups.implementation,  # C accelerator or Python, and why
                 "accelerated": speedups.native is not None,
+                "literal_scanner": self._engine.literal_scanner,  # native, hyperscan or aho-corasick
                 "events_evaluated": counters.events,
                 "rules_evaluated": stats.candidates,
                 "sigma_matches": counters.sigma_matches,

@@ -10,6 +10,8 @@ both the same inputs (edge cases and the EVTX corpus) and compare.
 * ``event_text``: the text of an event's values for the literal scan (``routing.event_text``).
 * ``scan_bytes``: that text as the caseless scan takes it (``prefilter.scan_bytes``).
 * ``flatten_evtx``: an EVTX record as a flat event (``detect.evtx_fields``).
+* ``LiteralSet`` (``_literal_set.c``): the literal scan without Hyperscan's call back per hit
+  (``prefilter.NativeScanner``; its references are the Hyperscan and Aho-Corasick scanners).
 
 ``IRONWATCH_NO_SPEEDUPS=1`` in the environment runs the Python twins (to rule the accelerator out
 while chasing a problem); the detection status (``ironwatch status``, ``/api/v1/status``) says
@@ -19,10 +21,20 @@ which is in use.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 DISABLE_VARIABLE = "IRONWATCH_NO_SPEEDUPS"
+
+
+class LiteralSet(Protocol):
+    """``_speedups.LiteralSet``: which of many lowercase literals occur in a text."""
+
+    def found(self, text: str, /) -> bytes: ...
+
+    def scan_event(self, event: Mapping[str, object] | list[object], /) -> bytes: ...
+
+    def __len__(self) -> int: ...
 
 
 class Speedups(Protocol):
@@ -35,6 +47,8 @@ class Speedups(Protocol):
     ) -> str: ...
 
     def scan_bytes(self, text: str, /) -> bytes: ...
+
+    def LiteralSet(self, literals: Sequence[bytes], other: Callable[[object], str], /) -> LiteralSet: ...
 
     def flatten_evtx(
         self,

@@ -110,10 +110,10 @@ def test_an_engine_with_a_cache_directory_matches_like_one_without(
     plain = Engine(ruleset)
     expected = [[m.rule_id for m in plain.evaluate(event)] for event in events]
     assert any(expected)
-    first = Engine(ruleset, database_cache=tmp_path / "hs")
+    first = Engine(ruleset, literal_scanner="hyperscan", database_cache=tmp_path / "hs")
     assert [[m.rule_id for m in first.evaluate(event)] for event in events] == expected
     assert first.database_cache is not None and first.database_cache.hits == 0
-    second = Engine(ruleset, database_cache=tmp_path / "hs")
+    second = Engine(ruleset, literal_scanner="hyperscan", database_cache=tmp_path / "hs")
     assert [[m.rule_id for m in second.evaluate(event)] for event in events] == expected
     assert second.database_cache is not None and second.database_cache.hits >= 1
     assert second.database_cache.misses == 0

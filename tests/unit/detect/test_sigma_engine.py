@@ -11,6 +11,8 @@ import pytest
 from ironwatch.core.errors import NotFoundError
 from ironwatch.detect.evtx_fields import iter_evtx_events
 from ironwatch.detect.sigma import Engine, load_rules
+from ironwatch.detect.sigma.prefilter import SCANNER_KINDS, ScannerKind, hyperscan
+from ironwatch.detect.speedups import native
 
 from .rule_text import PROCESS, SYSMON, rule_yaml
 
@@ -102,7 +104,8 @@ def test_budget_overrun_is_counted_and_skipped_rules_reported(load_yaml) -> None
     assert sum(engine.stats.skipped_by_budget.values()) == 2
 
 
-def test_prefilter_with_aho_corasick_gives_the_same_matches(load_yaml) -> None:
+@pytest.mark.parametrize("kind", SCANNER_KINDS)
+def test_every_literal_scanner_gives_the_same_matches(load_yaml, kind: ScannerKind) -> None:
     ruleset = load_yaml(
         rule_yaml(SHELL),
         rule_yaml(
@@ -110,7 +113,10 @@ def test_prefilter_with_aho_corasick_gives_the_same_matches(load_yaml) -> None:
             rule_id="00000000-0000-0000-0000-000000000009",
         ),
     )
-    fast, fallback = Engine(ruleset), Engine(ruleset, prefer_hyperscan=False)
+    if (kind == "native" and native is None) or (kind == "hyperscan" and hyperscan is None):
+        pytest.skip(f"{kind} is not installed here")
+    fast, fallback = Engine(ruleset), Engine(ruleset, literal_scanner=kind)
+    assert fallback.literal_scanner == kind
     for event in (
         {**PROCESS, "CommandLine": "WHOAMI /all"},
         {**PROCESS, "CommandLine": "whoami   /all"},

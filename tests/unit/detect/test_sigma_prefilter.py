@@ -11,6 +11,7 @@ from ironwatch.detect.sigma.prefilter import (
     AhoCorasickScanner,
     HyperscanScanner,
     LiteralScanner,
+    NativeScanner,
     scan_bytes,
     scan_bytes_python,
 )
@@ -39,6 +40,8 @@ def _expected(text: str) -> set[int]:
 SCANNERS: list[type[LiteralScanner]] = [AhoCorasickScanner]
 if prefilter.hyperscan is not None:
     SCANNERS.append(HyperscanScanner)
+if prefilter.native is not None:
+    SCANNERS.append(NativeScanner)
 
 
 @pytest.mark.parametrize("scanner_type", SCANNERS)
@@ -48,6 +51,10 @@ def test_scanner_hits_equal_substring_search_of_lowercased_text(
 ) -> None:
     scanner = scanner_type(LITERALS)  # type: ignore[call-arg]
     assert scanner.found(text) == _expected(text)
+    # the event's key stands for the same hits (the event's text is its values, one per line)
+    key = scanner.event_key({"a": text, "b": 7})
+    assert scanner.key_hits(key) == _expected(f"{text}\n7")
+    assert bool(key) == bool(_expected(f"{text}\n7"))
 
 
 def test_expected_hits_cover_the_tricky_cases() -> None:

@@ -21,7 +21,7 @@ from ironwatch.core.errors import ValidationError
 from ironwatch.detect import evtx_fields, speedups
 from ironwatch.detect.sigma import Engine
 from ironwatch.detect.sigma.prefilter import HyperscanScanner, _collect, hyperscan
-from ironwatch.detect.sigma.routing import _scan_text, event_text, event_text_python
+from ironwatch.detect.sigma.scan_text import event_text, event_text_python, value_text
 
 CORPUS = Path(__file__).resolve().parents[3].parent / "shared" / "corpus"
 native = speedups.native
@@ -123,7 +123,7 @@ def test_event_text_refuses_a_converter_that_returns_no_text() -> None:
     with pytest.raises(TypeError, match="must return a str"):
         native.event_text([1.5], lambda value: 15)  # type: ignore[arg-type,return-value]
     with pytest.raises(TypeError, match=r"values: dict \| list"):
-        native.event_text(("tuple",), _scan_text)  # type: ignore[arg-type]
+        native.event_text(("tuple",), value_text)  # type: ignore[arg-type]
 
 
 @needs_native
@@ -131,7 +131,7 @@ def test_event_text_refuses_a_converter_that_returns_no_text() -> None:
 def test_event_text_reads_a_dict_as_it_reads_a_list_of_its_values(event: dict[str, object]) -> None:
     """The event itself (read in C while its values are str and int) or a snapshot of its values."""
     assert native is not None
-    assert native.event_text(event, _scan_text) == native.event_text(list(event.values()), _scan_text)
+    assert native.event_text(event, value_text) == native.event_text(list(event.values()), value_text)
 
 
 class Grower:
@@ -152,7 +152,7 @@ def test_event_text_of_a_dict_changed_while_read_uses_its_values_before() -> Non
     event: dict[str, object] = {"first": "a", "count": 7}
     event["grower"] = Grower(event)
     event["last"] = "z"
-    assert native.event_text(event, _scan_text) == "a\n7\ngrown\nz"
+    assert native.event_text(event, value_text) == "a\n7\ngrown\nz"
     assert len(event) == 104
 
 
@@ -339,12 +339,12 @@ def test_event_text_and_scan_bytes_leak_no_references() -> None:
     values: list[object] = [loud, label, 5, "plain", None, [label]]
     before = [sys.getrefcount(item) for item in (loud, label, text)]
     for _ in range(2000):
-        native.event_text(values, _scan_text)
+        native.event_text(values, value_text)
         native.scan_bytes(text)
         with pytest.raises(ValueError):
-            native.event_text([label, Broken()], _scan_text)
-        native.event_text({"a": "plain", "b": 5, "c": text}, _scan_text)
-        native.event_text({"a": loud, "b": label, "c": text}, _scan_text)
+            native.event_text([label, Broken()], value_text)
+        native.event_text({"a": "plain", "b": 5, "c": text}, value_text)
+        native.event_text({"a": loud, "b": label, "c": text}, value_text)
         with pytest.raises(ValueError):
-            native.event_text({"a": label, "b": Broken()}, _scan_text)
+            native.event_text({"a": label, "b": Broken()}, value_text)
     assert [sys.getrefcount(item) for item in (loud, label, text)] == before

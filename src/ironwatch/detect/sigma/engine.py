@@ -9,7 +9,7 @@ from stalling the pipeline; overruns are counted and the skipped rules reported.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,12 +24,11 @@ from ironwatch.detect.sigma.loader import RuleSet
 from ironwatch.detect.sigma.logsource import route_admits
 from ironwatch.detect.sigma.match import Match, build_match, extract_entities
 from ironwatch.detect.sigma.matchers import Matcher, rule_matcher
-from ironwatch.detect.sigma.prefilter import LiteralScanner
+from ironwatch.detect.sigma.prefilter import LiteralScanner, ScannerKind, default_scanner_kind
 from ironwatch.detect.sigma.routing import (
     RoutePlan,
     RoutingKey,
     build_plan,
-    event_text,
     plan_key,
     routing_key,
 )
@@ -117,10 +116,12 @@ class Engine:
         rules: RuleSet | Iterable[RuleIR],
         *,
         budget_seconds: float = 0.05,
-        prefer_hyperscan: bool = True,
+        literal_scanner: ScannerKind | None = None,
         database_cache: DatabaseCache | Path | None = None,
     ) -> None:
-        """``database_cache`` (a directory or a cache) keeps compiled Hyperscan databases across runs."""
+        """``literal_scanner``: ``native``, ``hyperscan`` or ``aho-corasick`` (default: the fastest
+        this install has, see :mod:`~ironwatch.detect.sigma.prefilter`); ``database_cache`` (a
+        directory or a cache) keeps compiled Hyperscan databases across runs."""
         irs = rules.rules if isinstance(rules, RuleSet) else tuple(rules)
         shared = literal_sharing(irs)
         self._rules = tuple(prepare_rule(rule, shared) for rule in irs)
@@ -145,7 +146,7 @@ class Engine:
         # the same plans by the events' raw key values, to skip normalising them per event
         self._raw_plans: dict[tuple[object, ...], RoutePlan] = {}
         self._budget = budget_seconds
-        self._prefer_hyperscan = prefer_hyperscan
+        self.literal_scanner: ScannerKind = literal_scanner or default_scanner_kind()
         self.database_cache = (
             DatabaseCache(database_cache) if isinstance(database_cache, Path) else database_cache
         )
@@ -189,7 +190,7 @@ class Engine:
                 self._routes,
                 self._clauses,
                 self._enabled,
-                prefer_hyperscan=self._prefer_hyperscan,
+                scanner_kind=self.literal_scanner,
                 scanners=self._scanners,
                 only=sorted(self._any_channel + self._by_channel.get(channel or "", [])),
                 database_cache=self.database_cache,
@@ -221,16 +222,15 @@ class Engine:
         scanner = plan.scanner
         if scanner is None:
             return plan.always
-        hits = scanner.found(event_text(event))
-        if not hits:
+        key = scanner.event_key(event)
+        if not key:
             return plan.always
         # The same literals are found again and again (the same programs, paths and accounts):
         # the candidates for a set of hits are worked out once and remembered, per plan.
-        key = frozenset(hits)
         remembered = plan.remembered
         chosen = remembered.get(key)
         if chosen is None:
-            chosen = _choose(plan, hits)
+            chosen = _choose(plan, scanner.key_hits(key))
             if len(remembered) >= MAX_REMEMBERED_HITS:
                 self._remembered -= len(remembered)
                 remembered.clear()
@@ -334,7 +334,7 @@ class Engine:
         return explain_rule(rule, event)
 
 
-def _choose(plan: RoutePlan, hits: set[int]) -> tuple[int, ...]:
+def _choose(plan: RoutePlan, hits: Set[int]) -> tuple[int, ...]:
     """The plan's rules triggered by ``hits`` whose other clauses hold too, with those always due."""
     chosen = set(plan.always)
     chosen.update(*map(plan.literal_rules.__getitem__, hits))  # one C-level call for all hits

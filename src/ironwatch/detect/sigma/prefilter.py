@@ -1,16 +1,28 @@
-"""Scan an event's text once for many literals: Hyperscan when available, Aho-Corasick otherwise."""
+"""Scan an event's text once for many literals.
+
+Three scanners give the same hits (the tests compare them on the corpus):
+
+* ``native``: ironwatch's C literal set (``_literal_set.c``, part of the C accelerator): writes
+  the event's text and scans it in one call, with no call back per hit, and returns the hits as one
+  bytes object; the default when the accelerator is built.
+* ``hyperscan``: a Hyperscan literal database (PyPI ``hyperscan``); the binding calls back into
+  Python once per literal found, which costs more than the scan itself on process events.
+* ``aho-corasick``: pyahocorasick, where neither is available.
+"""
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Hashable, Mapping, Sequence, Set
 from types import ModuleType
-from typing import Protocol
+from typing import Literal, Protocol
 
 import ahocorasick
 
 from ironwatch.core.errors import ConfigurationError
 from ironwatch.detect.sigma.database_cache import DatabaseCache, database_key
+from ironwatch.detect.sigma.scan_text import event_text, value_text
 from ironwatch.detect.speedups import native
 
 hyperscan: ModuleType | None
@@ -20,10 +32,60 @@ except ImportError:  # pragma: no cover - depends on the platform's wheels
     hyperscan = None
 
 
+ScannerKind = Literal["native", "hyperscan", "aho-corasick"]
+SCANNER_KINDS: tuple[ScannerKind, ...] = ("native", "hyperscan", "aho-corasick")
+
+
 class LiteralScanner(Protocol):
-    def found(self, text: str) -> set[int]:
+    def found(self, text: str) -> Set[int]:
         """Indices of the (lowercase) literals that occur in ``text`` lowercased (any case given)."""
         ...
+
+    def event_key(self, event: Mapping[str, object]) -> Hashable:
+        """The literals found in the event's scan text (``scan_text.event_text``), as a key: false
+        when none is there, equal for equal hits (the engine remembers candidates by it)."""
+        ...
+
+    def key_hits(self, key: Hashable) -> Set[int]:
+        """The indices of the literals an :meth:`event_key` stands for."""
+        ...
+
+
+class _TextScanner(ABC):
+    """``event_key`` for scanners that scan a text: the hits of the event's text, frozen."""
+
+    @abstractmethod
+    def found(self, text: str) -> Set[int]: ...
+
+    def event_key(self, event: Mapping[str, object]) -> Hashable:
+        return frozenset(self.found(event_text(event)))
+
+    def key_hits(self, key: Hashable) -> Set[int]:
+        if not isinstance(key, frozenset):
+            raise TypeError(f"not a key of this scanner: {key!r}")
+        return key
+
+
+class NativeScanner:
+    """The C literal set: the event's text written and scanned in one call, hits as packed ids."""
+
+    def __init__(self, literals: Sequence[str]) -> None:
+        if native is None:
+            raise ConfigurationError(
+                "the C accelerator (ironwatch.detect._speedups) is not built",
+                hint="use the hyperscan or aho-corasick scanner, or reinstall with a C compiler",
+            )
+        self._set = native.LiteralSet([literal.encode() for literal in literals], value_text)
+        # the C method itself: no Python frame per event
+        self.event_key: Callable[[Mapping[str, object]], bytes] = self._set.scan_event
+
+    def found(self, text: str) -> Set[int]:
+        return self.key_hits(self._set.found(text))
+
+    def key_hits(self, key: Hashable) -> Set[int]:
+        if not isinstance(key, bytes):
+            raise TypeError(f"not a key of this scanner: {key!r}")
+        return set(memoryview(key).cast("I"))
 
 
 _FLAGS = 0 if hyperscan is None else hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_CASELESS
@@ -44,7 +106,7 @@ def hyperscan_build() -> bytes:
     return version.encode() + b"\0" + info
 
 
-class HyperscanScanner:
+class HyperscanScanner(_TextScanner):
     """A block-mode Hyperscan literal database; each literal reported at most once per scan.
 
     The literals are compiled caseless, so ASCII text is scanned as given, without ``lower()``.
@@ -121,7 +183,7 @@ scan_bytes = scan_bytes_python if native is None else native.scan_bytes
 _COLLECT = _collect if native is None else native.collect
 
 
-class AhoCorasickScanner:
+class AhoCorasickScanner(_TextScanner):
     """pyahocorasick automaton over the same literals, for platforms without Hyperscan."""
 
     def __init__(self, literals: Sequence[str]) -> None:
@@ -134,20 +196,37 @@ class AhoCorasickScanner:
         return {index for _end, index in self._automaton.iter(text.lower())}
 
 
-class EmptyScanner:
-    def found(self, text: str) -> set[int]:
-        return set()
+class EmptyScanner(_TextScanner):
+    def found(self, text: str) -> Set[int]:
+        return frozenset()
+
+    def event_key(self, event: Mapping[str, object]) -> Hashable:
+        return frozenset()
+
+
+def default_scanner_kind() -> ScannerKind:
+    """The fastest scanner this install has: the C literal set, else Hyperscan, else Aho-Corasick."""
+    if native is not None:
+        return "native"
+    return "hyperscan" if hyperscan is not None else "aho-corasick"
 
 
 def build_scanner(
-    literals: Sequence[str], *, prefer_hyperscan: bool = True, cache: DatabaseCache | None = None
+    literals: Sequence[str], *, kind: ScannerKind | None = None, cache: DatabaseCache | None = None
 ) -> LiteralScanner:
-    """The fastest scanner available for ``literals`` (lowercase; events are lowercased too).
+    """A scanner of ``kind`` (default: :func:`default_scanner_kind`) for ``literals`` (lowercase).
 
     ``cache`` keeps compiled Hyperscan databases on disk across processes (see database_cache).
     """
     if not literals:
         return EmptyScanner()
-    if prefer_hyperscan and hyperscan is not None:
+    kind = kind or default_scanner_kind()
+    if kind == "native":
+        return NativeScanner(literals)
+    if kind == "hyperscan":
         return HyperscanScanner(literals, cache)
-    return AhoCorasickScanner(literals)
+    if kind == "aho-corasick":
+        return AhoCorasickScanner(literals)
+    raise ConfigurationError(
+        f"unknown literal scanner {kind!r}", hint=f"use one of {', '.join(SCANNER_KINDS)}"
+    )

@@ -8,15 +8,13 @@ scanner over the latter.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ironwatch.detect.sigma.database_cache import DatabaseCache
-from ironwatch.detect.sigma.event_view import text_of
 from ironwatch.detect.sigma.ir import Route
 from ironwatch.detect.sigma.logsource import route_admits
-from ironwatch.detect.sigma.prefilter import LiteralScanner, build_scanner
-from ironwatch.detect.speedups import native
+from ironwatch.detect.sigma.prefilter import LiteralScanner, ScannerKind, build_scanner
 
 RoutingKey = tuple[str | None, str | None, object]
 
@@ -39,43 +37,6 @@ def plan_key(event: Mapping[str, object]) -> tuple[RoutingKey, str | None]:
     """The routing key plus the provider name: events sharing it share a :class:`RoutePlan`."""
     provider = event.get("Provider_Name")
     return routing_key(event), provider if isinstance(provider, str) else None
-
-
-def _scan_text(raw: object) -> str:
-    """A value that is not a str or int as scanned text: list items one per line, null as nothing."""
-    if raw is None:
-        return ""
-    if isinstance(raw, list | tuple):
-        return "\n".join(text_of(item) for item in raw if item is not None)
-    return text_of(raw)
-
-
-def event_text_python(event: Mapping[str, object]) -> str:
-    """The event's values as one text, for the literal scan (the scanner matches caseless).
-
-    One scan over every field rather than one per field: keyword rules (field-less search)
-    need every value anyway, and one Hyperscan call is cheaper than many. The key fields are
-    scanned too (cheaper than skipping them): a literal inside them is in the plan's constant
-    text, so no plan scans for it. (``event_text`` is this, or its C twin when built.)
-    """
-    return "\n".join(
-        [
-            raw if raw.__class__ is str else str(raw) if raw.__class__ is int else _scan_text(raw)
-            for raw in event.values()
-        ]
-    )
-
-
-def event_text_native(event: Mapping[str, object]) -> str:
-    """:func:`event_text_python` in C (``ironwatch.detect._speedups``); only when it is built."""
-    if native is None:
-        raise RuntimeError("the C accelerator (ironwatch.detect._speedups) is not built")
-    # an exact dict is read in C directly (while its values are all str or int; it takes a snapshot
-    # of them itself otherwise); any other mapping is snapshot here
-    return native.event_text(event if type(event) is dict else list(event.values()), _scan_text)
-
-
-event_text = event_text_python if native is None else event_text_native
 
 
 # A veto clause holding a literal this short (hex digits, a space and a letter, a switch such as
@@ -104,7 +65,7 @@ class RoutePlan:
     vetoes: dict[int, tuple[frozenset[int], ...]] = field(default_factory=dict)
     literals: tuple[str, ...] = ()  # the scanner's literals, by index
     #: candidates worked out for a set of hits (filled by the engine, bounded there)
-    remembered: dict[frozenset[int], tuple[int, ...]] = field(default_factory=dict, compare=False)
+    remembered: dict[Hashable, tuple[int, ...]] = field(default_factory=dict, compare=False)
 
 
 def build_plan(
@@ -114,7 +75,7 @@ def build_plan(
     clauses: Sequence[tuple[frozenset[str], ...]],
     enabled: Sequence[bool],
     *,
-    prefer_hyperscan: bool = True,
+    scanner_kind: ScannerKind | None = None,
     scanners: dict[tuple[str, ...], LiteralScanner] | None = None,
     only: Sequence[int] | None = None,
     database_cache: DatabaseCache | None = None,
@@ -124,9 +85,10 @@ def build_plan(
     ``clauses`` are each rule's required-literal clauses, most selective first (see
     :func:`ironwatch.detect.sigma.literals.rule_clauses`). A clause with a literal in the
     plan's constant text (dataset, channel, provider, event id) always holds here and is dropped.
-    ``scanners`` caches literal databases by their literals across plans; ``only`` (ascending
-    rule indices) limits the rules looked at to those that may be admitted; ``database_cache``
-    keeps compiled Hyperscan databases on disk.
+    ``scanner_kind`` picks the literal scanner (default: the fastest built); ``scanners``
+    caches scanners by their literals across plans; ``only`` (ascending rule indices) limits the
+    rules looked at to those that may be admitted; ``database_cache`` keeps compiled Hyperscan
+    databases on disk.
     """
     constant = "\n".join(str(text).lower() for text in (key[0], key[1], provider, key[2]) if text is not None)
     always: list[int] = []
@@ -164,7 +126,5 @@ def build_plan(
         cache = scanners if scanners is not None else {}
         scanner = cache.get(tuple(names))
         if scanner is None:
-            scanner = cache[tuple(names)] = build_scanner(
-                names, prefer_hyperscan=prefer_hyperscan, cache=database_cache
-            )
+            scanner = cache[tuple(names)] = build_scanner(names, kind=scanner_kind, cache=database_cache)
     return RoutePlan(tuple(always), scanner, tuple(map(tuple, by_literal)), size, vetoes, tuple(names))
