@@ -36,12 +36,14 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TypeVar
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus"
 RULES = CORPUS / "sigma" / "rules" / "windows"
 EVTX = CORPUS / "evtx"
 TARGET_EVENTS = 200_000
+K = TypeVar("K")
 FRESH_RUNS = 3
 
 sys.path[:0] = [str(ROOT / "src"), str(ROOT / "tests" / "integration")]
@@ -111,34 +113,49 @@ def _timed_load(**options: object) -> tuple[RuleSet, float, float, float]:
     return ruleset, cpu, _children_cpu() - children, wall
 
 
+def _warm(engine: Engine, parsed: list[dict[str, object]]) -> Engine:
+    """The steady state: route plans built, and every rule the corpus makes a candidate evaluated
+    often enough to run as its generated function (a rule evaluated once per pass needs
+    WARM_EVALUATIONS passes)."""
+    for _ in range(WARM_EVALUATIONS):
+        for event in parsed:
+            engine.evaluate(event)
+    return engine
+
+
+def _alternate(
+    engines: dict[K, Engine], files: list[Path], parsed: list[dict[str, object]], passes: int
+) -> tuple[dict[K, float], dict[K, float], dict[K, int]]:
+    """Engines alternated pass by pass (a change of load falls on all of them): CPU seconds end to
+    end and detection only, and matches end to end, per engine."""
+    _freeze()
+    e2e = dict.fromkeys(engines, 0.0)
+    detect = dict.fromkeys(engines, 0.0)
+    matches = dict.fromkeys(engines, 0)
+    for _ in range(passes):
+        for name, engine in engines.items():
+            timer = Timer()
+            for path in files:
+                for event in iter_evtx_events(path):
+                    matches[name] += len(engine.evaluate(event))
+            e2e[name] += timer.stop()[0]
+            timer = Timer()
+            for event in parsed:
+                engine.evaluate(event)
+            detect[name] += timer.stop()[0]
+    return e2e, detect, matches
+
+
 def _scaling(ruleset: RuleSet, files: list[Path], passes: int) -> None:
     """Rule-count lanes, end to end and detection only, rule counts interleaved per pass."""
     parsed = [event for path in files for event in iter_evtx_events(path)]
     sizes = [size for size in (100, 500, 1000) if size < len(ruleset.rules)] + [len(ruleset.rules)]
-    engines = {}
-    for size in sizes:
-        subset = random.Random(size).sample(list(ruleset.rules), size)  # one fixed seed per size
-        engines[size] = Engine(subset)
-        # The lanes measure the steady state: route plans built, and every rule the corpus makes
-        # a candidate evaluated often enough to run as its generated function (a rule evaluated
-        # once per pass needs WARM_EVALUATIONS passes).
-        for _ in range(WARM_EVALUATIONS):
-            for event in parsed:
-                engines[size].evaluate(event)
-    _freeze()
-    e2e = dict.fromkeys(sizes, 0.0)
-    detect = dict.fromkeys(sizes, 0.0)
-    for _ in range(passes):
-        for size, engine in engines.items():
-            timer = Timer()
-            for path in files:
-                for event in iter_evtx_events(path):
-                    engine.evaluate(event)
-            e2e[size] += timer.stop()[0]
-            timer = Timer()
-            for event in parsed:
-                engine.evaluate(event)
-            detect[size] += timer.stop()[0]
+    engines = {
+        # one fixed seed per size
+        size: _warm(Engine(random.Random(size).sample(list(ruleset.rules), size)), parsed)
+        for size in sizes
+    }
+    e2e, detect, _ = _alternate(engines, files, parsed, passes)
     events = passes * len(parsed)
     for size, engine in engines.items():
         print(
@@ -159,26 +176,8 @@ def _scanner_lanes(ruleset: RuleSet, files: list[Path], passes: int) -> None:
     """All rules with each literal scanner installed here, alternated pass by pass, warmed first."""
     parsed = [event for path in files for event in iter_evtx_events(path)]
     kinds = [kind for kind in SCANNER_KINDS if kind != "aho-corasick" and _available(kind)]
-    engines = {kind: Engine(ruleset, literal_scanner=kind) for kind in kinds}
-    for engine in engines.values():
-        for _ in range(WARM_EVALUATIONS):
-            for event in parsed:
-                engine.evaluate(event)
-    _freeze()
-    e2e = dict.fromkeys(kinds, 0.0)
-    detect = dict.fromkeys(kinds, 0.0)
-    matches = dict.fromkeys(kinds, 0)
-    for _ in range(passes):
-        for kind, engine in engines.items():
-            timer = Timer()
-            for path in files:
-                for event in iter_evtx_events(path):
-                    matches[kind] += len(engine.evaluate(event))
-            e2e[kind] += timer.stop()[0]
-            timer = Timer()
-            for event in parsed:
-                engine.evaluate(event)
-            detect[kind] += timer.stop()[0]
+    engines = {kind: _warm(Engine(ruleset, literal_scanner=kind), parsed) for kind in kinds}
+    e2e, detect, matches = _alternate(engines, files, parsed, passes)
     events = passes * len(parsed)
     for kind in kinds:
         print(
