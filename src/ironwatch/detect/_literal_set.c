@@ -16,11 +16,12 @@
  * back, which is what the literal scan through Hyperscan's binding costs most (a GIL round trip
  * and a Python call per literal hit, tens per process-creation event).
  *
- * How: every literal is filed under its first four bytes (one or two for shorter ones). A bitmap
- * of a hash of those prefixes (about 32 bits per distinct prefix, so a position passes it by
- * chance a few times in a hundred) is tested at every position of the text; a position that
- * passes looks its prefix up in an open-addressing table and compares the rest of each literal
- * filed there. Lowercasing is done while the text is copied: ASCII and Latin-1 by table (the same
+ * How: every literal of four bytes or more is filed under the four-byte piece of it that the
+ * fewest literals hold (its anchor); a shorter one under its first two bytes, or its one byte. A
+ * bitmap of a hash of the four-byte pieces (about 32 bits per distinct piece, so a position passes
+ * it by chance a few times in a hundred) is tested at every position of the text; a position that
+ * passes looks its piece up in an open-addressing table and compares each literal filed there,
+ * placed so that its anchor lies at that position. Lowercasing is done while the text is copied: ASCII and Latin-1 by table (the same
  * mapping as str.lower(), checked for all 256 code points by the tests), wider text by str.lower().
  * Lowercasing value by value gives the text str.lower() gives for the joined text: the only
  * context-dependent mapping (final sigma) does not look across a newline.
@@ -33,7 +34,7 @@
 #include "_literal_set.h"
 
 typedef struct {
-    uint64_t key; /* prefix bytes | prefix length << 32 */
+    uint64_t key; /* the filing bytes | their length (4, 2 or 1) << 32 */
     uint32_t first, count; /* a run of ids; count 0 = an empty slot */
 } Slot;
 
@@ -43,11 +44,11 @@ typedef struct {
     unsigned char *bytes; /* every literal's bytes, back to back */
     uint32_t *start, *length;
     uint32_t *anchor; /* where in the literal the bytes it is filed under start */
-    uint32_t *ids; /* literal ids grouped by prefix (runs named by the slots) */
+    uint32_t *ids; /* literal ids grouped by filing bytes (runs named by the slots) */
     Slot *slots;
     size_t slot_mask;
     unsigned filter_shift; /* 32 - log2(bits of filter4) */
-    uint64_t *filter4; /* hashed four-byte prefixes */
+    uint64_t *filter4; /* hashed four-byte anchors */
     uint64_t *filter2; /* 65536 bits: two-byte prefixes of literals of two or three bytes */
     uint64_t filter1[4]; /* 256 bits: literals of one byte */
     int has_long, has_two, has_one;
@@ -673,7 +674,7 @@ LiteralSet_init(LiteralSet *self, PyObject *args, PyObject *kwargs)
     while (slots < 2 * distinct)
         slots *= 2;
     self->slots = PyMem_Calloc(slots, sizeof(Slot));
-    unsigned bits = 10; /* filter4: ~32 bits per distinct prefix, 2**10 to 2**22 bits */
+    unsigned bits = 10; /* filter4: ~32 bits per distinct anchor, 2**10 to 2**22 bits */
     while (bits < 22 && ((size_t)1 << bits) < 32 * distinct_long)
         bits++;
     self->filter_shift = 32 - bits;
